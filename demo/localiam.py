@@ -1,0 +1,462 @@
+"""A local IAM endpoint, seeded with users whose access keys have backdated ages.
+
+`LocalIAM` runs moto's server in a thread of the current process. Anything that
+speaks the AWS wire protocol can use it: boto3 clients made by `LocalIAM.client`,
+or a separate `custodian run` process started with the environment from
+`LocalIAM.env`. Nothing talks to real AWS.
+
+AWS gives no API to set when an access key was created or last used, so `seed`
+creates users and keys through the ordinary API and then backdates them by
+editing moto's in-memory backend. That only works because the server runs in
+this process.
+
+Facts this module relies on (checked against moto 5.2.5):
+
+* moto stores datetimes as *naive* UTC (`moto.core.utils.utcnow()` is
+  `datetime.now(UTC).replace(tzinfo=None)`), so backdated values are naive UTC.
+* `AccessKey.last_used` must be a `moto.iam.models.AccessKeyLastUsed(timestamp,
+  service, region)`; a bare datetime makes GetAccessKeyLastUsed fail with HTTP 500.
+* `User.access_keys` is a list kept in creation order and the credential report
+  reads `access_keys[0]` / `[1]` as `access_key_1_*` / `access_key_2_*`, so the
+  first key created is slot 1.
+* The credential report and ListAccessKeys print `create_date` as-is: backdated
+  values are truncated to whole seconds so both agree to the second.
+* A request signed with a moto-issued access key marks that key as used "now".
+  Only the fixed `testing` credentials (which moto does not know as a key) or
+  STS temporary credentials are used here, so seeded keys keep their seeded age.
+
+Example::
+
+    with LocalIAM() as local:
+        ids = local.seed(DEMO_ACCOUNT)
+        subprocess.run(["custodian", "run", "-s", out, "--cache-period", "0",
+                        "policy.yml"], env=local.env(), check=True)
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import socket
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any
+
+import boto3
+import botocore.session
+from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.server import ThreadedMotoServer
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEMO_ACCOUNT",
+    "KeySpec",
+    "LocalIAM",
+    "UserSpec",
+]
+
+#: The account moto serves requests signed with unknown credentials from.
+DEFAULT_ACCOUNT_ID = "123456789012"
+#: Fake credentials; moto accepts any, and these are not one of its issued keys.
+FAKE_ACCESS_KEY = "testing"
+FAKE_SECRET_KEY = "testing"
+REGION = "us-east-1"
+
+# Recorded as the service / region of a seeded "last use". The credential report
+# ignores them (moto prints `not_supported`); GetAccessKeyLastUsed returns them.
+_LAST_USED_SERVICE = "iam"
+
+# Environment variables that could make a subprocess use real credentials, a
+# real profile or a different endpoint. env() removes them; names starting
+# with AWS_ENDPOINT_URL_ (per-service endpoints) are removed as well.
+_UNSAFE_ENV = frozenset(
+    {
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        # Would make botocore ignore AWS_ENDPOINT_URL and resolve real endpoints.
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "AWS_USE_FIPS_ENDPOINT",
+        "AWS_USE_DUALSTACK_ENDPOINT",
+    }
+)
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One access key: its age and, if it was ever used, when it was last used.
+
+    Ages are in days before the seeding time (fractions allowed); they are
+    rounded to whole seconds when seeded.
+    """
+
+    created_days_ago: float
+    last_used_days_ago: float | None  # None: never used
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        if self.created_days_ago < 0:
+            raise ValueError("created_days_ago must be >= 0")
+        if self.last_used_days_ago is not None:
+            if self.last_used_days_ago < 0:
+                raise ValueError("last_used_days_ago must be >= 0")
+            if self.last_used_days_ago > self.created_days_ago:
+                raise ValueError("a key cannot be last used before it was created")
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    """An IAM user and its access keys in slot order.
+
+    `keys[0]` is created first and appears as `access_key_1_*` in the
+    credential report; `keys[1]` is `access_key_2_*`. Slot order is independent
+    of age: a slot-2 key may be older than the slot-1 key.
+    """
+
+    name: str
+    keys: tuple[KeySpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Accept a list too, but store a tuple so the spec stays hashable.
+        object.__setattr__(self, "keys", tuple(self.keys))
+        if len(self.keys) > 2:
+            raise ValueError("IAM allows at most two access keys per user")
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """`moment` as the naive-UTC, whole-second datetime moto stores.
+
+    A naive `moment` is taken to be UTC already.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def _days_before(now: datetime, days: float) -> datetime:
+    """`days` before `now`, rounded to whole seconds (so `now` must be whole too)."""
+    return now - timedelta(seconds=round(days * 86400))
+
+
+def _isolated_boto3_session(**credentials: str) -> boto3.session.Session:
+    """A boto3 session that ignores the caller's profile and config files.
+
+    A plain `boto3.session.Session()` reads AWS_PROFILE and ~/.aws; a missing
+    profile would raise ProfileNotFound, and a real config could add settings.
+    """
+    core = botocore.session.Session(
+        # (config name, env var, default, converter); no env var -> not read.
+        session_vars={"profile": (None, None, None, None)}
+    )
+    core.set_config_variable("config_file", os.devnull)
+    core.set_config_variable("credentials_file", os.devnull)
+    return boto3.session.Session(botocore_session=core, region_name=REGION, **credentials)
+
+
+class LocalIAM:
+    """Context manager running moto's server on 127.0.0.1 in a thread.
+
+    ``port=0`` (the default) binds a free port chosen by the OS; the bound port
+    is read back from the server, so there is no race with other processes.
+    Entering starts the server and resets all moto state in this process;
+    exiting resets it again, closes clients handed out by `client`, stops the
+    server thread and closes the listening socket.
+
+    moto keeps its state in module globals, so run one LocalIAM per process at
+    a time (and not alongside `moto.mock_aws` in the same process): entering
+    or leaving one wipes the state of every other.
+
+    While running, werkzeug's per-request access log (INFO on the "werkzeug"
+    logger, printed to stderr by default) is silenced unless that logger's level
+    was set explicitly; the level is restored on exit.
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        self._requested_port = port
+        self._server: ThreadedMotoServer | None = None
+        self._port: int | None = None
+        self._clients: list[Any] = []
+        # account id -> assumed-role credentials for that account
+        self._account_credentials: dict[str, dict[str, str]] = {}
+        self._werkzeug_level: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> LocalIAM:
+        if self._server is not None:
+            raise RuntimeError("LocalIAM is already running")
+        if self._requested_port:
+            # ThreadedMotoServer.start() waits forever if its thread fails to
+            # bind (werkzeug exits that thread), so check the port first,
+            # binding it the way werkzeug does (SO_REUSEADDR).
+            _check_port_free(self._requested_port)
+        self._quiet_werkzeug()
+        try:
+            server = ThreadedMotoServer(
+                ip_address="127.0.0.1", port=self._requested_port, verbose=False
+            )
+            server.start()
+            self._server = server
+            # With port 0 the OS picked the port; read back what was bound.
+            self._port = server.get_host_and_port()[1]
+            self._reset()
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._reset()
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        # Close our keep-alive connections first, so the server's per-connection
+        # handler threads see EOF and finish.
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+        self._account_credentials.clear()
+        server, self._server = self._server, None
+        self._port = None
+        if server is not None:
+            server.stop()  # shutdown() the serve_forever loop, join its thread
+            # stop() does not close the listening socket; close it so the port
+            # is released now rather than at garbage collection.
+            wsgi_server = getattr(server, "_server", None)
+            if wsgi_server is not None:
+                wsgi_server.server_close()
+        self._restore_werkzeug()
+
+    def _quiet_werkzeug(self) -> None:
+        logger = logging.getLogger("werkzeug")
+        if logger.level == logging.NOTSET:
+            # werkzeug would set INFO and add a stderr handler on first request.
+            logger.setLevel(logging.WARNING)
+            self._werkzeug_level = logging.NOTSET
+
+    def _restore_werkzeug(self) -> None:
+        if self._werkzeug_level is not None:
+            logging.getLogger("werkzeug").setLevel(self._werkzeug_level)
+            self._werkzeug_level = None
+
+    def _reset(self) -> None:
+        """Wipe every moto backend (all accounts, all services) in this process."""
+        # http.client, not urllib: urllib would honour HTTP(S)_PROXY.
+        conn = http.client.HTTPConnection("127.0.0.1", self._running_port(), timeout=30)
+        try:
+            conn.request("POST", "/moto-api/reset")
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"moto reset failed: HTTP {response.status}")
+        finally:
+            conn.close()
+
+    def _running_port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("LocalIAM is not running; use it as a context manager")
+        return self._port
+
+    # -- access ------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        """`http://127.0.0.1:N`, the endpoint for every service."""
+        return f"http://127.0.0.1:{self._running_port()}"
+
+    def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Environment for a subprocess (e.g. `custodian run`) using this server.
+
+        A copy of `base` (default `os.environ`) with fake credentials, the global
+        AWS_ENDPOINT_URL pointing here (so STS and IAM both stay local), and
+        everything removed that could select real credentials or endpoints.
+        """
+        env = dict(os.environ if base is None else base)
+        for name in list(env):
+            if name in _UNSAFE_ENV or name.startswith("AWS_ENDPOINT_URL_"):
+                del env[name]
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                # No profile, config or credentials file can be read.
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                # Never ask an instance metadata service for credentials.
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+        # Keep any configured HTTP proxy away from the local endpoint.
+        for name in ("NO_PROXY", "no_proxy"):
+            hosts = [h for h in env.get(name, "").split(",") if h.strip()]
+            for host in ("127.0.0.1", "localhost"):
+                if host not in hosts:
+                    hosts.append(host)
+            env[name] = ",".join(hosts)
+        return env
+
+    def client(self, service: str = "iam", account_id: str | None = None) -> Any:
+        """A boto3 client for `service` on this server.
+
+        For the default account it signs with the fixed `testing` credentials.
+        For another account it assumes `arn:aws:iam::<account_id>:role/x` on
+        this server; moto serves requests signed with those temporary
+        credentials from that account's own, isolated backend. Clients are
+        closed when the context exits.
+        """
+        endpoint = self.endpoint_url
+        if account_id is None or account_id == DEFAULT_ACCOUNT_ID:
+            credentials = {
+                "aws_access_key_id": FAKE_ACCESS_KEY,
+                "aws_secret_access_key": FAKE_SECRET_KEY,
+            }
+        else:
+            credentials = self._credentials_for(account_id)
+        client = _isolated_boto3_session(**credentials).client(service, endpoint_url=endpoint)
+        self._clients.append(client)
+        return client
+
+    def _credentials_for(self, account_id: str) -> dict[str, str]:
+        cached = self._account_credentials.get(account_id)
+        if cached is None:
+            sts = self.client("sts")
+            assumed = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account_id}:role/x",
+                RoleSessionName="seed",
+            )["Credentials"]
+            cached = {
+                "aws_access_key_id": assumed["AccessKeyId"],
+                "aws_secret_access_key": assumed["SecretAccessKey"],
+                "aws_session_token": assumed["SessionToken"],
+            }
+            self._account_credentials[account_id] = cached
+        return cached
+
+    # -- seeding -----------------------------------------------------------
+
+    def seed(
+        self,
+        users: Iterable[UserSpec],
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        now: datetime | None = None,
+    ) -> dict[str, list[str]]:
+        """Create `users` in `account_id` and backdate their access keys.
+
+        Ages count back from `now` (default: the real current time; a naive
+        value is taken as UTC). Subprocesses cannot see a frozen clock, so for
+        them leave `now` unset. Each user's own creation date is backdated to
+        its oldest key, so a user is never younger than its keys.
+
+        Returns ``{user_name: [access_key_id, ...]}`` in slot order.
+        """
+        specs = tuple(users)
+        now_utc = _naive_utc(now if now is not None else datetime.now(timezone.utc))
+        iam = self.client("iam", account_id)
+
+        # 1. Create everything through the API, as a real account would.
+        key_ids: dict[str, list[str]] = {}
+        for user in specs:
+            iam.create_user(UserName=user.name)
+            ids: list[str] = []
+            for key in user.keys:
+                key_id = iam.create_access_key(UserName=user.name)["AccessKey"]["AccessKeyId"]
+                if not key.active:
+                    iam.update_access_key(UserName=user.name, AccessKeyId=key_id, Status="Inactive")
+                ids.append(key_id)
+            key_ids[user.name] = ids
+
+        # 2. Backdate in the server's backend (same process, same objects).
+        backend = iam_backends[account_id]["global"]
+        for user in specs:
+            model = backend.users[user.name]
+            by_id = {k.access_key_id: k for k in model.access_keys}
+            created_dates = []
+            for key, key_id in zip(user.keys, key_ids[user.name], strict=True):
+                access_key = by_id[key_id]
+                access_key.create_date = _days_before(now_utc, key.created_days_ago)
+                created_dates.append(access_key.create_date)
+                if key.last_used_days_ago is None:
+                    access_key.last_used = None
+                else:
+                    access_key.last_used = AccessKeyLastUsed(
+                        timestamp=_days_before(now_utc, key.last_used_days_ago),
+                        service=_LAST_USED_SERVICE,
+                        region=REGION,
+                    )
+            if created_dates:
+                model.create_date = min(created_dates)
+        return key_ids
+
+    def key_states(self, account_id: str = DEFAULT_ACCOUNT_ID) -> dict[str, dict[str, str]]:
+        """``{user: {access_key_id: "Active" | "Inactive"}}`` read through the API."""
+        iam = self.client("iam", account_id)
+        states: dict[str, dict[str, str]] = {}
+        for page in iam.get_paginator("list_users").paginate():
+            for user in page["Users"]:
+                name = user["UserName"]
+                states[name] = {}
+                for key_page in iam.get_paginator("list_access_keys").paginate(UserName=name):
+                    for key in key_page["AccessKeyMetadata"]:
+                        states[name][key["AccessKeyId"]] = key["Status"]
+        return states
+
+
+def _check_port_free(port: int) -> None:
+    """Raise OSError if 127.0.0.1:`port` cannot be bound."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+    finally:
+        probe.close()
+
+
+#: One account showing each case a key-age policy must tell apart.
+DEMO_ACCOUNT: tuple[UserSpec, ...] = (
+    # In use and young: compliant.
+    UserSpec("alice-fresh", (KeySpec(created_days_ago=30, last_used_days_ago=1),)),
+    # Used, but not for 200 days; 400 days old.
+    UserSpec("bob-stale", (KeySpec(created_days_ago=400, last_used_days_ago=200),)),
+    # Never used, but only 10 days old: give it time.
+    UserSpec("carol-new", (KeySpec(created_days_ago=10, last_used_days_ago=None),)),
+    # Never used in 200 days.
+    UserSpec("dave-abandoned", (KeySpec(created_days_ago=200, last_used_days_ago=None),)),
+    # Slot 1 is the newer key (created first, then backdated less than slot 2).
+    UserSpec(
+        "erin-two-keys",
+        (
+            KeySpec(created_days_ago=20, last_used_days_ago=2),
+            KeySpec(created_days_ago=300, last_used_days_ago=150),
+        ),
+    ),
+    # Rotated: the old key was deactivated and a new one took over.
+    UserSpec(
+        "frank-rotated",
+        (
+            KeySpec(created_days_ago=300, last_used_days_ago=250, active=False),
+            KeySpec(created_days_ago=5, last_used_days_ago=1),
+        ),
+    ),
+)

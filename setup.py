@@ -1,0 +1,66 @@
+"""Packaging for c7n-keyage.
+
+``pip install .`` also installs ``c7n_keyage.pth`` into site-packages: c7n has no plugin
+entry point, and that one line is what makes the stock ``custodian`` and ``c7n-org`` see
+the filter (see ``c7n_keyage/hook.py``).
+"""
+
+import pathlib
+
+from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = pathlib.Path(__file__).parent
+PTH = "c7n_keyage.pth"
+
+
+class BuildWithStartupHook(build_py):
+    """Copy the .pth file to the root of the build, hence of the wheel and site-packages."""
+
+    def run(self):
+        super().run()
+        self.copy_file(str(HERE / PTH), str(pathlib.Path(self.build_lib) / PTH), preserve_mode=0)
+
+    def get_outputs(self, include_bytecode=1):
+        return super().get_outputs(include_bytecode) + [str(pathlib.Path(self.build_lib) / PTH)]
+
+
+setup(
+    name="c7n-keyage",
+    version="0.1.0",
+    description="Cloud Custodian filter for stale IAM access keys (unused, never used, unrotated)",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    packages=find_packages(include=["c7n_keyage", "c7n_keyage.*"]),
+    package_data={"c7n_keyage": ["templates/*.j2"]},
+    cmdclass={"build_py": BuildWithStartupHook},
+    python_requires=">=3.10",
+    # c7n pins boto3, jsonschema and dateutil exactly: never pin against it.
+    install_requires=["c7n>=0.9.53", "boto3"],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "placebo>=0.10",
+            "moto[server]>=5.2",
+            "time-machine>=2.10",
+            "hypothesis>=6",
+            "ruff>=0.8",
+            "c7n-org>=0.6.52",
+            "c7n-mailer>=0.6.52",
+        ],
+    },
+    classifiers=[
+        "Development Status :: 4 - Beta",
+        "Environment :: Plugins",
+        "Intended Audience :: System Administrators",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Topic :: Security",
+        "Topic :: System :: Systems Administration",
+    ],
+    keywords="cloud-custodian c7n aws iam access-keys cis compliance",
+)
