@@ -19,7 +19,13 @@ from c7n.utils import local_session, type_schema
 from jsonschema import Draft7Validator
 
 from c7n_keyage.fetch import PERMISSIONS, FetchSettings, RawReport, fetch_report, utcnow
-from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS, access_entry, credential_entry, unused_key
+from c7n_keyage.findings import (
+    MATCHED_KEYS,
+    UNUSED_KEYS,
+    access_entry,
+    credential_entry,
+    unused_key,
+)
 from c7n_keyage.keyids import identify
 from c7n_keyage.report import ROOT_USER, AccessKey, Report, UserRow, parse_report
 from c7n_keyage.rule import stale_reasons
@@ -56,7 +62,7 @@ _REPORT_OPTIONS = {
 }
 _DAYS = {
     "days": {
-        "title": "Flag an active key unused (or, never used, created) more than this many days ago.",
+        "title": "Flag an active key unused (never used: created) more than this many days ago.",
         "type": "integer",
         "minimum": 1,
         "default": 90,
@@ -84,9 +90,9 @@ class AccessKeyUnused(Filter):
         # c7n-org, the Lambda handler and --skip-validation skip the JSON schema.
         errors = sorted(Draft7Validator(self.schema).iter_errors(self.data), key=str)
         if errors:
+            problems = "; ".join(_describe(e) for e in errors)
             raise PolicyValidationError(
-                "policy:%s filter %s: %s"
-                % (self._policy_name(), self.type, "; ".join(_describe(e) for e in errors))
+                f"policy:{self._policy_name()} filter {self.type}: {problems}"
             )
         return self
 
@@ -155,7 +161,10 @@ class AccessKeyUnused(Filter):
                         "policy:%s user %s: stale key slot %d not found among its active keys "
                         "(created %s): deleted, disabled or replaced since the report, or no "
                         "creation date; no action will touch it",
-                        self._policy_name(), user, key.slot, entry["last_rotated"],
+                        self._policy_name(),
+                        user,
+                        key.slot,
+                        entry["last_rotated"],
                     )
             elif key.last_rotated is not None:
                 matched.append(credential_entry(key))
@@ -163,7 +172,9 @@ class AccessKeyUnused(Filter):
                 log.warning(
                     "policy:%s user %s: stale key slot %d has no creation date in the report; "
                     "it cannot be identified and gets no matched entry",
-                    self._policy_name(), user, key.slot,
+                    self._policy_name(),
+                    user,
+                    key.slot,
                 )
             found.append(entry)
         resource[UNUSED_KEYS] = found
@@ -240,9 +251,9 @@ class UserAccessKeyUnused(AccessKeyUnused):
             if isinstance(action, dict) and action.get("type") == "remove-keys":
                 if not action.get("matched"):
                     raise PolicyValidationError(
-                        "policy:%s remove-keys needs matched: true beside %s: without it "
-                        "remove-keys acts on every key of a matched user, not only the "
-                        "stale ones" % (self._policy_name(), self.type)
+                        f"policy:{self._policy_name()} remove-keys needs matched: true beside "
+                        f"{self.type}: without it remove-keys acts on every key of a matched "
+                        "user, not only the stale ones"
                     )
         return self
 
@@ -251,9 +262,7 @@ class UserAccessKeyUnused(AccessKeyUnused):
         if self.data.get("resolve-key-ids"):
             return True
         actions = self.manager.data.get("actions", ()) if self.manager else ()
-        return any(
-            (a.get("type") if isinstance(a, dict) else a) == "remove-keys" for a in actions
-        )
+        return any((a.get("type") if isinstance(a, dict) else a) == "remove-keys" for a in actions)
 
     def get_permissions(self):
         return super().get_permissions() + (["iam:ListAccessKeys"] if self.lists_keys() else [])
@@ -272,7 +281,9 @@ class UserAccessKeyUnused(AccessKeyUnused):
             log.info(
                 "policy:%s %d user(s) not in the credential report (created since it was "
                 "generated?), not judged: %s",
-                self._policy_name(), len(missing), ", ".join(missing[:20]),
+                self._policy_name(),
+                len(missing),
+                ", ".join(missing[:20]),
             )
         lists = self.lists_keys()
         for resource, flagged in matched:
@@ -287,18 +298,19 @@ class UserAccessKeyUnused(AccessKeyUnused):
         if "c7n:AccessKeys" not in resource:
             client = local_session(self.manager.session_factory).client("iam")
             try:
-                resource["c7n:AccessKeys"] = client.list_access_keys(
-                    UserName=resource["UserName"]
-                )["AccessKeyMetadata"]
+                resource["c7n:AccessKeys"] = client.list_access_keys(UserName=resource["UserName"])[
+                    "AccessKeyMetadata"
+                ]
             except ClientError as e:
                 if e.response["Error"]["Code"] != "NoSuchEntity":
                     raise PolicyExecutionError(
-                        "policy:%s iam:ListAccessKeys failed for user %s: %s"
-                        % (self._policy_name(), resource["UserName"], e)
+                        f"policy:{self._policy_name()} iam:ListAccessKeys failed for user "
+                        f"{resource['UserName']}: {e}"
                     ) from e
                 log.warning(
                     "policy:%s user %s was deleted since the report; nothing to act on",
-                    self._policy_name(), resource["UserName"],
+                    self._policy_name(),
+                    resource["UserName"],
                 )
                 resource["c7n:AccessKeys"] = []
         return identify((key for key, _ in flagged), resource["c7n:AccessKeys"])
@@ -330,7 +342,9 @@ class AccountAccessKeyUnused(AccessKeyUnused):
         now = self.clock()
         row = report.rows.get(ROOT_USER)
         if row is None:
-            log.warning("policy:%s no %s row in the credential report", self._policy_name(), ROOT_USER)
+            log.warning(
+                "policy:%s no %s row in the credential report", self._policy_name(), ROOT_USER
+            )
             return []
         flagged = self.judge(row, now)
         if not flagged:

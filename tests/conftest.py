@@ -51,7 +51,11 @@ class Replay:
 
 @pytest.fixture
 def replay_from():
-    """Replay ``tests/data/placebo/<name>/``: for tests that share another test's data."""
+    """Replay ``tests/data/placebo/<name>/`` (or a directory path): for shared data.
+
+    c7n keeps sessions in a thread-local cache for 45 minutes; it is reset around each
+    test, or a test would replay the previous test's session.
+    """
     reset_session_cache()
     yield lambda name: Replay(PLACEBO / name)
     reset_session_cache()

@@ -59,9 +59,7 @@ def test_report_only_flags_stale_keys(replay, frozen, run_policy):
     assert by_name["dave-abandoned"]["c7n:unused-keys"][0]["last_used_service"] is None
     # Only erin's slot 2 (the OLDER key) is flagged, although slot 1 comes first.
     erin = by_name["erin-two-keys"]["c7n:unused-keys"]
-    assert [(k["slot"], k["reasons"], k["days_since_use"]) for k in erin] == [
-        (2, ["unused"], 150)
-    ]
+    assert [(k["slot"], k["reasons"], k["days_since_use"]) for k in erin] == [(2, ["unused"], 150)]
     # Without listing, matched entries name keys as c7n's credential filter does.
     assert by_name["erin-two-keys"]["c7n:matched-keys"] == [
         {
@@ -162,7 +160,9 @@ def test_resolve_key_ids(replay, frozen, run_policy):
     resources = run_policy(policy, replay).resources
 
     assert replay.operations() == REPORT_CALLS + ["ListAccessKeys"] * 3
-    assert {r["UserName"]: [k["access_key_id"] for k in r["c7n:unused-keys"]] for r in resources} == {
+    assert {
+        r["UserName"]: [k["access_key_id"] for k in r["c7n:unused-keys"]] for r in resources
+    } == {
         "bob-stale": ["AKIAEXAMPLEBOB000001"],
         "dave-abandoned": ["AKIAEXAMPLEDAVE00001"],
         "erin-two-keys": ["AKIAEXAMPLEERIN00002"],
@@ -238,6 +238,11 @@ def test_report_fetched_once_for_several_policies(replay_from, frozen, run_polic
         cache=memory_cache,
     )
     assert names(first.resources) == ["bob-stale", "dave-abandoned", "erin-two-keys"]
-    assert names(second.resources) == ["bob-stale", "dave-abandoned", "erin-two-keys", "gina-exactly-90"]
+    assert names(second.resources) == [
+        "bob-stale",
+        "dave-abandoned",
+        "erin-two-keys",
+        "gina-exactly-90",
+    ]
     # The second policy reuses the cached report (and c7n caches the users).
     assert replay.operations().count("GetCredentialReport") == 1

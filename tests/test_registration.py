@@ -1,0 +1,151 @@
+"""The filter under the stock tools: installed by ``pip install .``, no wrapper, no env var."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+from c7n.exceptions import PolicyValidationError
+
+import c7n_keyage
+from c7n_keyage import hook
+
+BIN = pathlib.Path(sys.executable).parent
+REPO = pathlib.Path(__file__).parent.parent
+POLICIES = sorted((REPO / "policies").glob("*.yml"))
+
+
+def cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_pip_install_put_the_startup_hook_in_site_packages():
+    pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "c7n_keyage.pth"
+    assert pth.read_text().strip() == "import c7n_keyage"
+    assert pathlib.Path(c7n_keyage.__file__).parent.parent == pth.parent
+
+
+def test_startup_hook_imports_neither_c7n_nor_boto3():
+    # A fresh interpreter: the .pth has imported c7n_keyage, and nothing heavy with it.
+    code = (
+        "import sys; heavy = ('c7n_keyage', 'c7n', 'boto3', 'botocore');"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['c7n_keyage', 'c7n_keyage.hook']"
+
+
+def test_loading_iam_registers_the_filter_in_a_fresh_interpreter():
+    code = (
+        "from c7n.resources import load_resources; load_resources(('aws.iam-user', 'aws.account'));"
+        "from c7n.resources.iam import User; from c7n.resources.account import Account;"
+        "print(User.filter_registry.get('access-key-unused').__name__,"
+        " Account.filter_registry.get('access-key-unused').__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["UserAccessKeyUnused", "AccountAccessKeyUnused"]
+
+
+def test_import_registers_idempotently():
+    from c7n.resources.account import Account
+    from c7n.resources.iam import User
+
+    from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
+
+    hook.install()
+    hook.install()
+    assert sum(getattr(f, "c7n_keyage", False) for f in sys.meta_path) == 1
+    assert User.filter_registry.get("access-key-unused") is UserAccessKeyUnused
+    assert Account.filter_registry.get("access-key-unused") is AccountAccessKeyUnused
+    assert UserAccessKeyUnused.type == "access-key-unused"
+
+
+def test_hook_wraps_only_its_targets():
+    finder = next(f for f in sys.meta_path if getattr(f, "c7n_keyage", False))
+    assert finder.find_spec("json") is None
+    spec = finder.find_spec("c7n.resources.iam", sys.modules["c7n.resources"].__path__)
+    assert type(spec.loader).__name__ == "_Loader"
+    assert spec.loader.get_filename("c7n.resources.iam").endswith("iam.py")
+
+
+def test_stock_schema_shows_the_docs():
+    out = cli("custodian", "schema", "aws.iam-user.filters.access-key-unused")
+    assert out.returncode == 0, out.stderr
+    assert "Find IAM users with ACTIVE access keys" in out.stdout
+    assert "- type: access-key-unused" in out.stdout
+    assert "rotation-days" in out.stdout and "report_timeout" in out.stdout
+    root = cli("custodian", "schema", "aws.account.filters.access-key-unused")
+    assert root.returncode == 0, root.stderr
+    assert "root user" in root.stdout and "resolve-key-ids" not in root.stdout
+
+
+def test_stock_validate_accepts_every_sample_policy():
+    assert len(POLICIES) >= 6
+    out = cli("custodian", "validate", *map(str, POLICIES))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("Configuration valid") == len(POLICIES)
+
+
+BAD = [
+    ("days", 0, "0 is less than the minimum of 1"),
+    ("days", -3, "-3 is less than the minimum of 1"),
+    ("days", "ninety", "'ninety' is not of type 'integer'"),
+    ("days", True, "True is not of type 'integer'"),
+    ("rotation-days", 0, "0 is less than the minimum of 1"),
+    ("report_timeout", -1, "-1 is less than the minimum of 0"),
+    ("report_generate", "yes", "'yes' is not of type 'boolean'"),
+    ("dayz", 9, "'dayz' was unexpected"),
+]
+
+
+@pytest.mark.parametrize("option, value, message", BAD)
+def test_stock_validate_rejects_bad_options(tmp_path, option, value, message):
+    policy = tmp_path / "bad.yml"
+    import yaml
+
+    policy.write_text(
+        yaml.safe_dump(
+            {
+                "policies": [
+                    {
+                        "name": "bad",
+                        "resource": "iam-user",
+                        "filters": [{"type": "access-key-unused", option: value}],
+                    }
+                ]
+            }
+        )
+    )
+    out = cli("custodian", "validate", str(policy))
+    assert out.returncode != 0
+    assert message in out.stderr
+    assert option in out.stderr
+
+
+@pytest.mark.parametrize("option, value, message", BAD)
+def test_filter_validate_rejects_bad_options_without_the_schema(
+    option, value, message, replay_from, run_policy
+):
+    # c7n-org, Lambda and --skip-validation skip the JSON schema: validate() still refuses.
+    replay = replay_from("test_report_only_flags_stale_keys")
+    policy = {
+        "name": "bad",
+        "resource": "iam-user",
+        "filters": [{"type": "access-key-unused", option: value}],
+    }
+    with pytest.raises(PolicyValidationError) as raised:
+        run_policy(policy, replay, validate=False)
+    assert message in str(raised.value) and "policy:bad" in str(raised.value)
+    assert replay.calls == []
+
+
+def test_editable_install_step_writes_the_hook(tmp_path, monkeypatch):
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"purelib": str(tmp_path)})
+    assert hook.main(["install"]) == 0
+    assert (tmp_path / "c7n_keyage.pth").read_text() == "import c7n_keyage\n"
+    assert hook.main([]) == 2
