@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import pathlib
 
 import boto3
@@ -13,7 +14,13 @@ from c7n.config import Config
 from c7n.loader import PolicyLoader
 from c7n.utils import reset_session_cache
 
+from c7n_keyage.filters import AccessKeyUnused
 from tests.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
+
+# IAM calls made while an access-key-unused filter runs (see filter_calls_are_declared).
+_FILTER_CALLS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "filter_calls", default=None
+)
 
 
 class Replay:
@@ -40,7 +47,10 @@ class Replay:
         self.session_factory = lambda region=None, assume=None: self.session
 
     def _record(self, params, model, **kwargs):
-        self.calls.append((model.service_model.service_name, model.name, dict(params)))
+        call = (model.service_model.service_name, model.name, dict(params))
+        self.calls.append(call)
+        if (in_filter := _FILTER_CALLS.get()) is not None:
+            in_filter.append(call)
 
     def operations(self) -> list[str]:
         return [operation for _, operation, _ in self.calls]
@@ -105,3 +115,25 @@ def run_policy(tmp_path):
         return policy
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def filter_calls_are_declared(monkeypatch):
+    """Across the whole suite: every API call a filter makes is in its get_permissions()."""
+    runs: list[tuple[set[str], list]] = []
+    for cls in {*AccessKeyUnused.__subclasses__()}:
+        original = cls.process
+
+        def process(self, resources, event=None, _original=original):
+            token = _FILTER_CALLS.set([])
+            try:
+                return _original(self, resources, event)
+            finally:
+                runs.append((set(self.get_permissions()), _FILTER_CALLS.get()))
+                _FILTER_CALLS.reset(token)
+
+        monkeypatch.setattr(cls, "process", process)
+    yield runs
+    for declared, calls in runs:
+        made = {f"{service}:{operation}" for service, operation, _ in calls}
+        assert made <= declared, f"undeclared calls: {made - declared}"

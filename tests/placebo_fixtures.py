@@ -256,6 +256,13 @@ def all_fixtures() -> list[FixtureDir]:
         standard("test_notify_sqs_lists_flagged_keys")
         .add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
         .add("sqs", "SendMessage", ok({"MessageId": "0b2f2c1e-0000-4000-8000-000000000001"})),
+        add_users(FixtureDir("test_declared_permissions_are_all_used"), list(USERS))
+        .add("iam", "GetCredentialReport", error(410, "ReportNotPresent", "no report"))
+        .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
+        .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
+        .add("iam", "ListAccessKeys", list_access_keys("bob-stale"))
+        .add("iam", "ListAccessKeys", list_access_keys("dave-abandoned"))
+        .add("iam", "ListAccessKeys", list_access_keys("erin-two-keys")),
         FixtureDir("test_root_keys_on_account")
         .add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT)),

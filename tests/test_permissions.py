@@ -1,0 +1,62 @@
+"""``get_permissions()`` is exactly what the filter can call.
+
+conftest's ``filter_calls_are_declared`` checks, in every test of the suite, that each
+IAM call a filter made is declared; this module checks the other way: every declared
+permission is called in some configuration, and nothing is declared that is not.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_filters import USER_POLICY, disable_policy
+
+
+def declared(run_policy, replay, policy) -> set[str]:
+    loaded = run_policy(policy, replay)
+    (flt,) = loaded.resource_manager.filters
+    return set(flt.get_permissions())
+
+
+REPORT = {"iam:GenerateCredentialReport", "iam:GetCredentialReport"}
+
+
+@pytest.mark.parametrize(
+    "policy, expected",
+    [
+        (USER_POLICY, REPORT),
+        (
+            dict(USER_POLICY, filters=[{"type": "access-key-unused", "resolve-key-ids": True}]),
+            REPORT | {"iam:ListAccessKeys"},
+        ),
+        (
+            {
+                "name": "root",
+                "resource": "account",
+                "filters": [{"type": "access-key-unused"}],
+            },
+            REPORT,
+        ),
+    ],
+    ids=["report-only", "resolve-key-ids", "account"],
+)
+def test_declared_permissions_by_configuration(replay_from, frozen, run_policy, policy, expected):
+    replay = replay_from("test_resolve_key_ids")
+    if policy["resource"] == "account":
+        replay = replay_from("test_root_keys_on_account")
+    assert declared(run_policy, replay, policy) == expected
+
+
+def test_remove_keys_declares_listing(replay_from, frozen, run_policy):
+    replay = replay_from("test_remove_keys_disables_only_flagged")
+    loaded = run_policy(disable_policy(disable=True), replay)
+    (flt,) = loaded.resource_manager.filters
+    assert set(flt.get_permissions()) == REPORT | {"iam:ListAccessKeys"}
+
+
+def test_declared_permissions_are_all_used(replay, frozen, run_policy, filter_calls_are_declared):
+    policy = dict(USER_POLICY, filters=[{"type": "access-key-unused", "resolve-key-ids": True}])
+    run_policy(policy, replay)
+    ((declared_perms, calls),) = filter_calls_are_declared
+    made = {f"{service}:{operation}" for service, operation, _ in calls}
+    assert made == declared_perms == REPORT | {"iam:ListAccessKeys"}
