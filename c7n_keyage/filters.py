@@ -286,15 +286,35 @@ class UserAccessKeyUnused(AccessKeyUnused):
                 ", ".join(missing[:20]),
             )
         lists = self.lists_keys()
+        results = []
         for resource, flagged in matched:
-            listed = self.identify_keys(resource, flagged) if lists else None
+            listed = None
+            if lists:
+                listed, gone = self.identify_keys(resource, flagged)
+                if gone:
+                    # The report is up to hours old; the listing is now. A key no longer
+                    # active is not stale, and needs no action or notice (#5583).
+                    log.info(
+                        "policy:%s user %s: key slot(s) %s deleted, disabled or replaced "
+                        "since the report; not flagged",
+                        self._policy_name(),
+                        resource["UserName"],
+                        sorted(gone),
+                    )
+                    flagged = [(key, why) for key, why in flagged if key.slot not in gone]
+                if not flagged:
+                    continue
             self.annotate(resource, resource["UserName"], flagged, now, listed)
-        return [resource for resource, _ in matched]
+            results.append(resource)
+        return results
 
-    def identify_keys(self, resource: dict, flagged: Flagged) -> dict[int, dict]:
-        """List the user's keys once (kept for ``remove-keys``) and identify the flagged."""
+    def identify_keys(self, resource: dict, flagged: Flagged) -> tuple[dict[int, dict], set[int]]:
+        """List the user's keys once (kept for ``remove-keys``) and identify the flagged.
+
+        Returns ``keyids.identify``'s ``(found, gone)``.
+        """
         if not any(key.last_rotated for key, _ in flagged):
-            return {}
+            return {}, set()
         if "c7n:AccessKeys" not in resource:
             client = local_session(self.manager.session_factory).client("iam")
             try:

@@ -14,25 +14,31 @@ from datetime import datetime, timezone
 from c7n_keyage.report import AccessKey
 
 
-def identify(flagged: Iterable[AccessKey], listed: Sequence[dict]) -> dict[int, dict]:
-    """Map each flagged key's slot to its ListAccessKeys entry.
+def identify(
+    flagged: Iterable[AccessKey], listed: Sequence[dict]
+) -> tuple[dict[int, dict], set[int]]:
+    """Split flagged keys by what ListAccessKeys says of them now.
 
-    A key is identified only when exactly one ACTIVE listed key was created in the same
-    second: a key deleted, disabled or replaced since the report was made is left alone.
+    Returns ``(found, gone)``: ``found`` maps a slot to the one ACTIVE listed key created
+    in the same second; ``gone`` holds the slots of keys with no active key of that
+    second (deleted, disabled or replaced since the report was made). A key with no
+    creation date, or sharing its second with another active key, is in neither.
     """
-    found = {}
+    found, gone = {}, set()
     for key in flagged:
         if key.last_rotated is None:
             continue
-        candidates = [
+        active = [
             entry
             for entry in listed
             if entry.get("Status") == "Active"
             and _to_second(entry["CreateDate"]) == key.last_rotated
         ]
-        if len(candidates) == 1:
-            found[key.slot] = candidates[0]
-    return found
+        if len(active) == 1:
+            found[key.slot] = active[0]
+        elif not active:
+            gone.add(key.slot)
+    return found, gone
 
 
 def _to_second(created: datetime) -> datetime:

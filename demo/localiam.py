@@ -24,6 +24,14 @@ Facts this module relies on (checked against moto 5.2.5):
 * A request signed with a moto-issued access key marks that key as used "now".
   Only the fixed `testing` credentials (which moto does not know as a key) or
   STS temporary credentials are used here, so seeded keys keep their seeded age.
+* moto's credential report differs from AWS's in two ways that matter here: its
+  `GeneratedTime` is hard-coded to 2015-02-02 (so every report looks older than
+  `report_max_age` and a client keeps regenerating it), and its CSV is rebuilt
+  on every GetCredentialReport. While a LocalIAM runs, the report behaves as on
+  AWS instead: GenerateCredentialReport takes a snapshot of the account (unless
+  the last one is under 4 hours old), and GetCredentialReport returns that
+  snapshot with the time it was taken. So a key changed after the report was
+  generated keeps its old state in the report, as on AWS.
 
 Example::
 
@@ -36,21 +44,26 @@ Example::
 from __future__ import annotations
 
 import http.client
+import io
 import logging
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qsl
 
 import boto3
 import botocore.session
-from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.core.responses import ActionResult
+from moto.iam.models import AccessKeyLastUsed, IAMBackend, iam_backends
+from moto.iam.responses import IamResponse
 from moto.server import ThreadedMotoServer
 
 __all__ = [
+    "Call",
     "DEFAULT_ACCOUNT_ID",
     "DEMO_ACCOUNT",
     "KeySpec",
@@ -165,6 +178,84 @@ def _isolated_boto3_session(**credentials: str) -> boto3.session.Session:
     return boto3.session.Session(botocore_session=core, region_name=REGION, **credentials)
 
 
+@dataclass(frozen=True)
+class Call:
+    """One API request the server received (query protocol: IAM, STS)."""
+
+    service: str  # from the request's signature scope: "iam", "sts", ...
+    action: str  # "ListUsers", "UpdateAccessKey", ...
+    params: dict[str, str]  # the form parameters other than Action and Version
+
+
+def _parse_call(environ: dict[str, Any], body: bytes) -> Call:
+    # SigV4: "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/iam/aws4_request, ..."
+    scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
+    service = scope[3] if len(scope) > 3 else ""
+    params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    action = params.pop("Action", "") or environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+    params.pop("Version", None)
+    return Call(service, action, params)
+
+
+class _Recorder:
+    """WSGI middleware that logs every API request before moto answers it."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.calls: list[Call] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not environ.get("PATH_INFO", "").startswith("/moto-api"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            # Hand moto an unread copy of the body.
+            environ["wsgi.input"] = io.BytesIO(body)
+            self.calls.append(_parse_call(environ, body))  # list.append is thread-safe
+        return self.app(environ, start_response)
+
+
+# Where the AWS-like credential report snapshot lives on a moto IAM backend.
+_SNAPSHOT = "_localiam_credential_report"
+# AWS makes a new report only when the last one is older than this; else it keeps it.
+_REPORT_REFRESH = timedelta(hours=4)
+
+
+def _generate_report(backend: IAMBackend) -> None:
+    """GenerateCredentialReport: snapshot the account now, as AWS does."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    snapshot = getattr(backend, _SNAPSHOT, None)
+    if snapshot is not None and now - snapshot[1] < _REPORT_REFRESH:
+        return
+    backend.credential_report = True
+    setattr(backend, _SNAPSHOT, (_MOTO_REPORT["backend"](backend), now))
+
+
+def _get_credential_report(response: IamResponse) -> ActionResult:
+    """GetCredentialReport: the last snapshot and when it was taken."""
+    snapshot = getattr(response.backend, _SNAPSHOT, None)
+    if snapshot is None:
+        return _MOTO_REPORT["response"](response)  # raises ReportNotPresent
+    content, generated = snapshot
+    return ActionResult(
+        {"Content": content, "ReportFormat": "text/csv", "GeneratedTime": generated}
+    )
+
+
+# moto's own methods, put back when the server stops.
+_MOTO_REPORT: dict[str, Callable[..., Any]] = {
+    "backend": IAMBackend.get_credential_report,
+    "response": IamResponse.get_credential_report,
+    "generate": IAMBackend.generate_report,
+}
+
+
+def _aws_like_report(enable: bool) -> None:
+    IAMBackend.generate_report = _generate_report if enable else _MOTO_REPORT["generate"]
+    IamResponse.get_credential_report = (
+        _get_credential_report if enable else _MOTO_REPORT["response"]
+    )
+
+
 class LocalIAM:
     """Context manager running moto's server on 127.0.0.1 in a thread.
 
@@ -177,6 +268,11 @@ class LocalIAM:
     moto keeps its state in module globals, so run one LocalIAM per process at
     a time (and not alongside `moto.mock_aws` in the same process): entering
     or leaving one wipes the state of every other.
+
+    Every API request the server receives (from this process or another) is
+    logged in `calls`, so a test can assert what a `custodian run` did.
+    While it runs, the credential report behaves as on AWS (see the module
+    docstring): a snapshot with its real generation time.
 
     While running, werkzeug's per-request access log (INFO on the "werkzeug"
     logger, printed to stderr by default) is silenced unless that logger's level
@@ -191,6 +287,7 @@ class LocalIAM:
         # account id -> assumed-role credentials for that account
         self._account_credentials: dict[str, dict[str, str]] = {}
         self._werkzeug_level: int | None = None
+        self._recorder: _Recorder | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -209,6 +306,11 @@ class LocalIAM:
             )
             server.start()
             self._server = server
+            # werkzeug's request handler calls server.app: log requests there.
+            wsgi_server = server._server
+            self._recorder = _Recorder(wsgi_server.app)
+            wsgi_server.app = self._recorder
+            _aws_like_report(True)
             # With port 0 the OS picked the port; read back what was bound.
             self._port = server.get_host_and_port()[1]
             self._reset()
@@ -244,6 +346,8 @@ class LocalIAM:
             wsgi_server = getattr(server, "_server", None)
             if wsgi_server is not None:
                 wsgi_server.server_close()
+            _aws_like_report(False)
+        self._recorder = None
         self._restore_werkzeug()
 
     def _quiet_werkzeug(self) -> None:
@@ -282,6 +386,18 @@ class LocalIAM:
     def endpoint_url(self) -> str:
         """`http://127.0.0.1:N`, the endpoint for every service."""
         return f"http://127.0.0.1:{self._running_port()}"
+
+    @property
+    def calls(self) -> list[Call]:
+        """The API requests received since start (or `clear_calls`), in order."""
+        if self._recorder is None:
+            raise RuntimeError("LocalIAM is not running; use it as a context manager")
+        return list(self._recorder.calls)
+
+    def clear_calls(self) -> None:
+        """Forget the requests logged so far."""
+        if self._recorder is not None:
+            self._recorder.calls.clear()
 
     def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """Environment for a subprocess (e.g. `custodian run`) using this server.

@@ -216,7 +216,7 @@ def credential_report(content: str, generated: datetime | None = None) -> dict:
     )
 
 
-def list_access_keys(user: str) -> dict:
+def list_access_keys(user: str, keys: list[dict] | None = None) -> dict:
     """ListAccessKeys as a local endpoint answers it: CreateDate with microseconds."""
     return ok(
         {
@@ -227,7 +227,7 @@ def list_access_keys(user: str) -> dict:
                     "Status": "Active" if key.get("active", True) else "Inactive",
                     "CreateDate": key["created"].replace(microsecond=517000),
                 }
-                for key in USERS[user]
+                for key in (USERS[user] if keys is None else keys)
             ],
             "IsTruncated": False,
         }
@@ -256,6 +256,12 @@ def all_fixtures() -> list[FixtureDir]:
         standard("test_notify_sqs_lists_flagged_keys")
         .add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
         .add("sqs", "SendMessage", ok({"MessageId": "0b2f2c1e-0000-4000-8000-000000000001"})),
+        # Since the report: bob's key was disabled, dave's deleted; erin's unchanged.
+        standard("test_keys_changed_since_the_report_are_not_flagged")
+        .add("iam", "ListAccessKeys", list_access_keys("bob-stale", [dict(K["bob"], active=False)]))
+        .add("iam", "ListAccessKeys", list_access_keys("dave-abandoned", []))
+        .add("iam", "ListAccessKeys", list_access_keys("erin-two-keys"))
+        .add("iam", "UpdateAccessKey", ok({})),
         add_users(FixtureDir("test_declared_permissions_are_all_used"), list(USERS))
         .add("iam", "GetCredentialReport", error(410, "ReportNotPresent", "no report"))
         .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))

@@ -152,6 +152,17 @@ def test_remove_keys_disables_only_flagged_dryrun(replay_from, frozen, run_polic
     assert "DeleteAccessKey" not in replay.operations()
 
 
+def test_keys_changed_since_the_report_are_not_flagged(replay, frozen, run_policy):
+    policy = run_policy(disable_policy(disable=True), replay)
+
+    # The listing is newer than the report: keys no longer active are not stale.
+    assert names(policy.resources) == ["erin-two-keys"]
+    assert replay.operations() == REPORT_CALLS + ["ListAccessKeys"] * 3 + ["UpdateAccessKey"]
+    assert replay.params("UpdateAccessKey") == [
+        {"UserName": "erin-two-keys", "AccessKeyId": "AKIAEXAMPLEERIN00002", "Status": "Inactive"}
+    ]
+
+
 def test_resolve_key_ids(replay, frozen, run_policy):
     policy = dict(
         USER_POLICY,

@@ -22,23 +22,25 @@ def test_sub_second_create_dates_join_to_the_report_second():
         listed("OLD", OLD.replace(microsecond=1)),
     ]
     # Slot 2 is the older key: the join is by date, never by position.
-    found = identify([AccessKey(2, True, OLD)], keys)
+    found, gone = identify([AccessKey(2, True, OLD)], keys)
     assert {slot: entry["AccessKeyId"] for slot, entry in found.items()} == {2: "OLD"}
+    assert gone == set()
 
 
 def test_naive_create_dates_are_read_as_utc():
-    found = identify([AccessKey(1, True, NEW)], [listed("NEW", NEW.replace(tzinfo=None))])
+    found, _ = identify([AccessKey(1, True, NEW)], [listed("NEW", NEW.replace(tzinfo=None))])
     assert found[1]["AccessKeyId"] == "NEW"
 
 
-def test_keys_changed_since_the_report_are_left_alone():
+def test_keys_changed_since_the_report_are_gone():
     flagged = [AccessKey(1, True, OLD), AccessKey(2, True, NEW)]
     # OLD was disabled since the report, NEW was deleted and replaced by a newer key.
     keys = [listed("OLD", OLD, "Inactive"), listed("REPLACEMENT", NEW.replace(second=1))]
-    assert identify(flagged, keys) == {}
+    assert identify(flagged, keys) == ({}, {1, 2})
+    assert identify(flagged, []) == ({}, {1, 2})
 
 
-def test_ambiguous_and_unknown_dates_identify_nothing():
+def test_ambiguous_and_unknown_dates_are_neither_found_nor_gone():
     twins = [listed("A", OLD.replace(microsecond=1)), listed("B", OLD.replace(microsecond=2))]
-    assert identify([AccessKey(1, True, OLD)], twins) == {}
-    assert identify([AccessKey(1, True, None)], [listed("A", OLD)]) == {}
+    assert identify([AccessKey(1, True, OLD)], twins) == ({}, set())
+    assert identify([AccessKey(1, True, None)], [listed("A", OLD)]) == ({}, set())
