@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 from c7n.exceptions import PolicyExecutionError, PolicyValidationError
 from c7n.filters import Filter
 from c7n.utils import local_session, type_schema
-from jsonschema import Draft7Validator
 
 from c7n_keyage.fetch import PERMISSIONS, FetchSettings, RawReport, fetch_report, utcnow
 from c7n_keyage.findings import (
@@ -27,6 +26,7 @@ from c7n_keyage.findings import (
     unused_key,
 )
 from c7n_keyage.keyids import identify
+from c7n_keyage.options import option_problems
 from c7n_keyage.report import ROOT_USER, AccessKey, Report, UserRow, parse_report
 from c7n_keyage.rule import stale_reasons
 
@@ -88,11 +88,9 @@ class AccessKeyUnused(Filter):
 
     def validate(self):
         # c7n-org, the Lambda handler and --skip-validation skip the JSON schema.
-        errors = sorted(Draft7Validator(self.schema).iter_errors(self.data), key=str)
-        if errors:
-            problems = "; ".join(_describe(e) for e in errors)
+        if problems := option_problems(self.schema, self.data):
             raise PolicyValidationError(
-                f"policy:{self._policy_name()} filter {self.type}: {problems}"
+                f"policy:{self._policy_name()} filter {self.type}: {'; '.join(problems)}"
             )
         return self
 
@@ -372,8 +370,3 @@ class AccountAccessKeyUnused(AccessKeyUnused):
         for resource in resources:
             self.annotate(resource, ROOT_USER, flagged, now)
         return resources
-
-
-def _describe(error) -> str:
-    where = ".".join(str(p) for p in error.absolute_path)
-    return f"{where}: {error.message}" if where else error.message

@@ -4,8 +4,9 @@ Lambda does not read ``.pth`` files, and c7n's default handler only loads resour
 so this one imports the plugin (registering the filter) before c7n dispatches the event.
 """
 
-import c7n_keyage  # noqa: F401  (registers the filter)
 from c7n.handler import dispatch_event
+
+import c7n_keyage  # noqa: F401  (registers the filter)
 
 
 def run(event, context=None):

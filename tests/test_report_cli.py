@@ -1,0 +1,152 @@
+"""``custodian report`` prints the flagged keys from a run's output directory.
+
+The report formatter reads ``resources.json`` and evaluates each ``--field HEADER=EXPR``
+with JMESPath; ``list:`` joins a list with ", " and ``count:`` counts it. The annotation's
+name must be quoted (``"c7n:unused-keys"``), and ``to_string(...)`` keeps a key whose
+value is null (a never-used key has no last use) in its place in the list.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import pathlib
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import yaml
+
+from demo.localiam import KeySpec, LocalIAM, UserSpec
+
+CUSTODIAN = pathlib.Path(sys.executable).parent / "custodian"
+KEYS = '"c7n:unused-keys"'
+# The options docs/ecosystem.md documents, in its order.
+FIELDS = [
+    f"KeyIds=list:{KEYS}[].to_string(access_key_id)",
+    f"Slots=list:{KEYS}[].slot",
+    f'Reasons=list:{KEYS}[].join(`"+"`, reasons)',
+    f"LastUsed=list:{KEYS}[].to_string(last_used_date)",
+    f"DaysUnused=list:{KEYS}[].to_string(days_since_use)",
+    f"AgeDays=list:{KEYS}[].days_since_rotation",
+    f"StaleKeys=count:{KEYS}",
+]
+USERS = [
+    UserSpec("alice-fresh", [KeySpec(created_days_ago=30, last_used_days_ago=1)]),
+    UserSpec("bob-stale", [KeySpec(created_days_ago=400, last_used_days_ago=200)]),
+    UserSpec("dave-abandoned", [KeySpec(created_days_ago=200, last_used_days_ago=None)]),
+    # slot 1 fresh; slot 2 used 150 days ago and, at 300 days, past the rotation limit
+    UserSpec(
+        "erin-two-keys",
+        [
+            KeySpec(created_days_ago=20, last_used_days_ago=2),
+            KeySpec(created_days_ago=300, last_used_days_ago=150),
+        ],
+    ),
+    # both keys stale, one never used: the lists stay aligned key by key
+    UserSpec(
+        "ivan-both-stale",
+        [
+            KeySpec(created_days_ago=500, last_used_days_ago=None),
+            KeySpec(created_days_ago=250, last_used_days_ago=120),
+        ],
+    ),
+]
+
+
+def test_report_prints_flagged_keys(tmp_path):
+    policy = {
+        "policies": [
+            {
+                "name": "stale-keys",
+                "resource": "iam-user",
+                "filters": [
+                    {
+                        "type": "access-key-unused",
+                        "days": 90,
+                        "rotation-days": 365,
+                        "resolve-key-ids": True,
+                        "report_delay": 0,
+                    }
+                ],
+            }
+        ]
+    }
+    policy_file = tmp_path / "policy.yml"
+    policy_file.write_text(yaml.safe_dump(policy))
+    out = tmp_path / "out"
+
+    with LocalIAM() as local:
+        ids = local.seed(USERS)
+        env = local.env()
+        run = subprocess.run(
+            [str(CUSTODIAN), "run", "-s", str(out), "--cache-period", "0", str(policy_file)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        local.clear_calls()
+        field_options = [arg for field in FIELDS for arg in ("--field", field)]
+        report = subprocess.run(
+            [
+                str(CUSTODIAN),
+                "report",
+                "-s",
+                str(out),
+                "--format",
+                "csv",
+                *field_options,
+                str(policy_file),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        report_calls = local.calls
+    now = datetime.now(timezone.utc)
+
+    assert report.returncode == 0, report.stderr
+    # The report reads the output directory; its only call looks up the account ID.
+    assert [c.action for c in report_calls] == ["GetCallerIdentity"]
+    rows = list(csv.DictReader(io.StringIO(report.stdout)))
+    headers = ["UserName", "CreateDate"] + [f.split("=", 1)[0] for f in FIELDS]
+    assert list(rows[0]) == headers
+    by_user = {row["UserName"]: row for row in rows}
+    assert sorted(by_user) == ["bob-stale", "dave-abandoned", "erin-two-keys", "ivan-both-stale"]
+
+    def columns(user, *names):
+        return tuple(by_user[user][name] for name in names)
+
+    assert columns("bob-stale", "KeyIds", "Slots", "Reasons", "DaysUnused", "AgeDays") == (
+        ids["bob-stale"][0],
+        "1",
+        "unused+unrotated",
+        "200",
+        "400",
+    )
+    assert columns("dave-abandoned", "KeyIds", "Reasons", "LastUsed", "DaysUnused") == (
+        ids["dave-abandoned"][0],
+        "never-used",
+        "null",
+        "null",
+    )
+    # erin: only slot 2, the older key.
+    assert columns("erin-two-keys", "KeyIds", "Slots", "Reasons", "StaleKeys") == (
+        ids["erin-two-keys"][1],
+        "2",
+        "unused",
+        "1",
+    )
+    assert columns("ivan-both-stale", "KeyIds", "Slots", "Reasons", "DaysUnused", "StaleKeys") == (
+        ", ".join(ids["ivan-both-stale"]),
+        "1, 2",
+        "never-used+unrotated, unused",
+        "null, 120",
+        "2",
+    )
+    # The last use as recorded: 200 days before the run, to the second.
+    last_used = datetime.fromisoformat(by_user["bob-stale"]["LastUsed"])
+    assert abs(now - timedelta(days=200) - last_used) < timedelta(minutes=5)

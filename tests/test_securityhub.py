@@ -1,0 +1,135 @@
+"""Security Hub: the sample ``post-finding`` policy builds ASFF findings c7n sends as is.
+
+The policy file ``policies/access-key-unused-securityhub.yml`` runs on replayed responses;
+the findings are read from the recorded ``BatchImportFindings`` parameters, i.e. exactly
+the payload c7n would post.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+import yaml
+
+from tests.conftest import Replay
+from tests.placebo_fixtures import (
+    ACCOUNT_ID,
+    FLAGGED_USERS,
+    NOW,
+    STANDARD_REPORT,
+    USERS,
+    FixtureDir,
+    K,
+    add_users,
+    credential_report,
+    list_access_keys,
+    ok,
+)
+
+POLICIES = pathlib.Path(__file__).resolve().parent.parent / "policies"
+POLICY_FILE = POLICIES / "access-key-unused-securityhub.yml"
+TITLE = "IAM access keys unused for more than 90 days"
+
+
+@pytest.fixture
+def replay(tmp_path, replay_from):
+    """The standard account, with listed keys, Security Hub and tagging responses."""
+    fixtures = add_users(FixtureDir("securityhub", root=tmp_path), list(USERS))
+    fixtures.add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
+    for user in FLAGGED_USERS:
+        fixtures.add("iam", "ListAccessKeys", list_access_keys(user))
+        fixtures.add(
+            "securityhub", "BatchImportFindings", ok({"FailedCount": 0, "SuccessCount": 1})
+        )
+        fixtures.add("iam", "TagUser", ok({}))
+    fixtures.write()
+    return Replay(fixtures.path)  # replay_from has reset c7n's session cache
+
+
+def sample_policy() -> dict:
+    (policy,) = yaml.safe_load(POLICY_FILE.read_text())["policies"]
+    return policy
+
+
+def test_post_finding_payload(replay, frozen, run_policy):
+    run_policy(sample_policy(), replay)
+
+    # One finding per flagged user (c7n's default batch_size is 1), no more.
+    calls = replay.params("BatchImportFindings")
+    findings = [finding for call in calls for finding in call["Findings"]]
+    assert [len(call["Findings"]) for call in calls] == [1, 1, 1]
+    arns = [f"arn:aws:iam::{ACCOUNT_ID}:user/{user}" for user in FLAGGED_USERS]
+    assert [f["Resources"][0]["Id"] for f in findings] == arns
+
+    bob = findings[0]
+    assert bob["SchemaVersion"] == "2018-10-08"
+    assert bob["ProductArn"] == (
+        "arn:aws:securityhub:us-east-1::product/cloud-custodian/cloud-custodian"
+    )
+    assert bob["AwsAccountId"] == ACCOUNT_ID
+    assert bob["GeneratorId"] == "iam-access-key-unused-securityhub"
+    assert bob["Title"] == TITLE
+    assert bob["Description"].startswith("The user has an active access key")
+    assert bob["Id"].startswith(f"us-east-1/{ACCOUNT_ID}/")
+    assert bob["CreatedAt"] == bob["UpdatedAt"] == NOW.isoformat()
+    assert bob["RecordState"] == "ACTIVE"
+    # The compliance mapping: Types, Compliance.Status, ProductFields.
+    assert bob["Types"] == [
+        "Software and Configuration Checks/Industry and Regulatory Standards/"
+        "CIS AWS Foundations Benchmark",
+        "Software and Configuration Checks/Industry and Regulatory Standards/PCI-DSS",
+    ]
+    assert bob["Compliance"] == {"Status": "FAILED"}
+    assert bob["Severity"] == {"Label": "MEDIUM", "Normalized": 0, "Product": 0}
+    assert bob["Confidence"] == 100
+    assert bob["ProductFields"] == {
+        "resource": "iam-user",
+        "ProviderName": "CloudCustodian",
+        "ProviderVersion": bob["ProductFields"]["ProviderVersion"],
+        "CIS": "1.3",
+        "PCI-DSS": "8.1.4",
+        "SecurityHubControl": "IAM.8",
+        "Rule": "access-key-unused days=90",
+    }
+    assert bob["Remediation"]["Recommendation"]["Url"].startswith("https://docs.aws.amazon.com/")
+
+    # The flagged keys ride in the resource details, with their IDs.
+    (resource,) = bob["Resources"]
+    assert resource["Type"] == "Other"
+    assert resource["Region"] == "us-east-1"
+    details = resource["Details"]["Other"]
+    assert details["UserName"] == "bob-stale"
+    assert details["c7n:resource-type"] == "iam-user"
+    assert json.loads(details["c7n:unused-keys"]) == [
+        {
+            "slot": 1,
+            "last_rotated": "2025-09-27T12:00:00+00:00",
+            "last_used_date": "2026-04-15T12:00:00+00:00",
+            "last_used_service": "s3",
+            "last_used_region": "us-east-1",
+            "reasons": ["unused"],
+            "days_since_use": 200,
+            "days_since_rotation": 400,
+            "access_key_id": K["bob"]["id"],
+        }
+    ]
+    # ASFF detail values are strings of at most 1024 characters (c7n truncates).
+    assert all(isinstance(v, str) and len(v) <= 1024 for v in details.values())
+    erin = json.loads(findings[2]["Resources"][0]["Details"]["Other"]["c7n:unused-keys"])
+    assert [(k["slot"], k["access_key_id"]) for k in erin] == [(2, K["erin2"]["id"])]
+
+
+def test_post_finding_tags_users_for_updates(replay, frozen, run_policy):
+    # c7n tags each user with the finding ID so the next run updates, not duplicates, it.
+    run_policy(sample_policy(), replay)
+
+    findings = [call["Findings"][0] for call in replay.params("BatchImportFindings")]
+    tags = replay.params("TagUser")
+    assert [t["UserName"] for t in tags] == FLAGGED_USERS
+    assert [t["Tags"] for t in tags] == [
+        [{"Key": f"c7n:FindingId:{TITLE}", "Value": f"{f['Id']}:{NOW.isoformat()}"}]
+        for f in findings
+    ]
+    assert replay.operations().count("ListAccessKeys") == len(FLAGGED_USERS)
