@@ -1,0 +1,54 @@
+"""The shipped IAM policy grants exactly what the sample policies need, and no more."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import yaml
+from c7n import policy as c7n_policy
+from c7n.config import Config
+
+REPO = pathlib.Path(__file__).parent.parent
+DOCUMENT = json.loads((REPO / "docs" / "least-privilege-policy.json").read_text())
+# c7n's post-finding tags each resource with its finding ID, but does not declare it.
+UNDECLARED_BY_C7N = {"iam:TagUser"}
+
+
+def granted() -> set[str]:
+    return {action for statement in DOCUMENT["Statement"] for action in statement["Action"]}
+
+
+def needed() -> set[str]:
+    perms: set[str] = set()
+    for path in sorted((REPO / "policies").glob("*.yml")):
+        for loaded in c7n_policy.load(Config.empty(), str(path)):
+            perms |= set(loaded.get_permissions())
+    return perms
+
+
+def test_grants_exactly_the_sample_policies_permissions():
+    assert granted() == needed() | UNDECLARED_BY_C7N
+
+
+def test_is_allow_only_and_scopes_user_actions_to_users():
+    assert DOCUMENT["Version"] == "2012-10-17"
+    for statement in DOCUMENT["Statement"]:
+        assert statement["Effect"] == "Allow"
+        if any(
+            a.endswith(("AccessKey", "AccessKeys", "TagUser", "GetUser"))
+            for a in statement["Action"]
+        ):
+            assert statement["Resource"] == "arn:aws:iam::*:user/*", statement["Sid"]
+
+
+def test_queue_grant_matches_the_sample_notify_queues():
+    (queue_grant,) = [s for s in DOCUMENT["Statement"] if "sqs:SendMessage" in s["Action"]]
+    queues = {
+        action["transport"]["queue"].rsplit("/", 1)[1]
+        for path in (REPO / "policies").glob("*.yml")
+        for entry in yaml.safe_load(path.read_text())["policies"]
+        for action in entry.get("actions", ())
+        if isinstance(action, dict) and action.get("type") == "notify"
+    }
+    assert {queue_grant["Resource"].rsplit(":", 1)[1]} == queues
