@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 from c7n.utils import backoff_delays
@@ -25,6 +26,8 @@ from c7n.utils import backoff_delays
 TRANSIENT = frozenset({"Throttling", "ThrottlingException", "LimitExceeded", "ServiceFailure"})
 DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 PERMISSIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
+# IAM User Guide, "Getting credential reports": a report younger than this is served again.
+AWS_REGENERATES_AFTER = 4 * 3600.0
 
 
 class CredentialReportError(Exception):
@@ -96,7 +99,12 @@ def fetch_report(
                 raise _explain(e, "iam:GetCredentialReport") from e
             response, why = None, code
         else:
-            threshold = clock() - timedelta(seconds=settings.max_age)
+            max_age = settings.max_age
+            if generated:
+                # AWS hands out its last report instead of making one while that is under
+                # four hours old: waiting for a younger one would only run the budget out.
+                max_age = max(max_age, AWS_REGENERATES_AFTER)
+            threshold = clock() - timedelta(seconds=max_age)
             generated_time = _aware(response["GeneratedTime"])
             if generated_time >= threshold:
                 return RawReport(response["Content"], generated_time)
@@ -106,7 +114,9 @@ def fetch_report(
             budget.wait(settings.delay, why)
             continue
         if not settings.generate:
-            raise CredentialReportError(f"no usable credential report ({why}) and report_generate is false")
+            raise CredentialReportError(
+                f"no usable credential report ({why}) and report_generate is false"
+            )
         _generate(client, settings, budget)
         generated = True
 

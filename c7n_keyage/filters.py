@@ -17,7 +17,14 @@ from c7n.exceptions import PolicyExecutionError, PolicyValidationError
 from c7n.filters import Filter
 from c7n.utils import local_session, type_schema
 
-from c7n_keyage.fetch import PERMISSIONS, FetchSettings, RawReport, fetch_report, utcnow
+from c7n_keyage.fetch import (
+    PERMISSIONS,
+    CredentialReportError,
+    FetchSettings,
+    RawReport,
+    fetch_report,
+    utcnow,
+)
 from c7n_keyage.findings import (
     MATCHED_KEYS,
     UNUSED_KEYS,
@@ -123,7 +130,11 @@ class AccessKeyUnused(Filter):
             too_old = self.clock() - timedelta(seconds=settings.max_age)
             if not isinstance(raw, RawReport) or raw.generated < too_old:
                 client = local_session(self.manager.session_factory).client("iam")
-                raw = fetch_report(client, settings, clock=self.clock, sleep=self.sleep)
+                try:
+                    raw = fetch_report(client, settings, clock=self.clock, sleep=self.sleep)
+                except CredentialReportError as e:
+                    # Name the policy: under c7n-org many run side by side.
+                    raise CredentialReportError(f"policy:{self._policy_name()} {e}") from e
                 cache.save(key, raw)
         report = parse_report(raw.content)
         for problem in report.problems:

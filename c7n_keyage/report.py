@@ -3,13 +3,18 @@
 c7n's own parser (``CredentialReport.get_credential_report``) drops slot numbers, keeps
 dates as strings and reads a garbled value as "never used"; this one is pure and strict:
 every value that cannot be trusted becomes "unknown" and a problem that names the user,
-the slot and the column, so the rule never judges a key on data it cannot read.
+the slot and the column, so the rule never judges a key on data it cannot read. Only
+``N/A`` (or Go's zero time) in a last-used column means "never used"; a row with too many
+fields, a short row other than the last, a row over several lines and a user with
+conflicting rows are not judged at all; the last field of a report cut off without a
+final line break is not trusted.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -81,15 +86,38 @@ def parse_date(value: str) -> datetime | None:
     than dateutil. Go's zero time (``0001-01-01T00:00:00Z``, Panther's snapshots) means
     absent. Raises ValueError for anything else.
     """
-    if value.strip().lower() in _ABSENT:
+    try:
+        return _key_date(value)
+    except ValueError:
+        if value.strip().lower() in _ABSENT:
+            return None
+        raise
+
+
+def _key_date(value: str) -> datetime | None:
+    """A key column's date: like ``parse_date``, but only "N/A" (or zero time) is absent.
+
+    "", ``no_information`` and the like say nothing about the key, so they raise
+    ValueError instead of reading as "never used".
+    """
+    if value == "N/A":  # the common cases first: this runs for every key of every user
         return None
-    parsed = datetime.fromisoformat(value.strip())
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        if value.strip().lower() == "n/a":
+            return None
+        parsed = datetime.fromisoformat(value.strip())
+    return _utc(parsed)
+
+
+def _utc(parsed: datetime) -> datetime | None:
     if parsed.tzinfo is None:
         # AWS always writes an offset; a bare date or time is read as UTC.
         parsed = parsed.replace(tzinfo=timezone.utc)
     if parsed.year == 1:
         return None
-    return parsed.astimezone(timezone.utc)
+    return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
 
 
 def parse_report(content: str | bytes) -> Report:
@@ -99,8 +127,15 @@ def parse_report(content: str | bytes) -> Report:
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             return Report({}, (f"credential report is not UTF-8 ({e}); no key judged",))
-    reader = csv.reader(io.StringIO(content.lstrip("\ufeff")))
-    header = [name.strip().lower() for name in next(reader, [])]
+    # newline="" splits on CR, LF and CRLF alike (csv fails on a bare CR otherwise).
+    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""))
+    try:
+        header = next((fields for fields in reader if "".join(fields).strip()), [])
+        header = [name.strip().lower() for name in header]
+    except csv.Error as e:
+        return Report({}, (f"credential report header is garbled ({e}); no key judged",))
+    if not header:
+        return Report({}, ("credential report is empty; no key judged",))
     if "user" not in header:
         return Report({}, ("credential report has no 'user' column; no key judged",))
     columns = {name: i for i, name in enumerate(header)}
@@ -110,94 +145,169 @@ def parse_report(content: str | bytes) -> Report:
         for name in (f"access_key_{slot}_active",)
         if name not in columns
     ]
+    # Where each slot's columns are, looked up once: this loop runs for every user.
+    slots = [
+        (slot, tuple(columns.get(f"access_key_{slot}_{name}") for name in _KEY_COLUMNS))
+        for slot in SLOTS
+        if f"access_key_{slot}_active" in columns
+    ]
+    user_at, width = columns["user"], len(header)
+    # Without a final line break the report may have been cut inside its last field.
+    ends_cleanly = content.endswith(("\n", "\r"))
     rows: dict[str, UserRow] = {}
-    conflicting: set[str] = set()
-    for fields in reader:
-        if not any(value.strip() for value in fields):
-            continue
-        row = _parse_row(fields, columns)
-        if row.user in rows and rows[row.user] != row:
-            conflicting.add(row.user)
-        rows.setdefault(row.user, row)
-    for user in conflicting:
-        rows[user] = UserRow(
-            user, (), (f"user {user}: several different rows in the report; no key judged",)
+    conflicting: dict[str, list[str]] = {}
+    try:
+        for fields, spanned, last in _records(reader):
+            row = _parse_row(fields, user_at, width, slots, last, last and not ends_cleanly)
+            if spanned > 1:
+                # AWS never writes a line break in a field: a quote left open swallowed
+                # the lines after it, users included.
+                user = row.user.partition("\n")[0]
+                problem = (
+                    f"user {user}: row runs over {spanned} lines (a quote left open?); "
+                    "no key judged, and users on those lines are lost"
+                )
+                row = UserRow(user, (), (problem,))
+            seen = rows.setdefault(row.user, row)
+            # Duplicates conflict only when their keys differ: same keys, same verdicts.
+            if seen.keys != row.keys and row.user not in conflicting:
+                conflicting[row.user] = _differing(seen, row)
+    except csv.Error as e:
+        # Rows read so far stand on their own; the rest cannot be told apart.
+        problems.append(
+            f"credential report is garbled at line {reader.line_num} ({e}); "
+            "users after it are not judged"
         )
+    for user, differing in conflicting.items():
+        problem = (
+            f"user {user}: several different rows in the report (differing in "
+            f"{', '.join(differing)}); no key judged"
+        )
+        rows[user] = UserRow(user, (), (problem,))
     if not rows:
         problems.append("credential report has no rows (not even <root_account>)")
     return Report(rows, tuple(problems))
 
 
-def _parse_row(fields: list[str], columns: dict[str, int]) -> UserRow:
-    user = fields[columns["user"]] if columns["user"] < len(fields) else ""
-    problems: list[str] = []
-    if len(fields) > len(columns):
-        # An unquoted comma shifted every column after it: nothing here can be trusted.
-        problems.append(f"user {user}: row has more fields than the header; no key judged")
-        return UserRow(user, (), tuple(problems))
-    # A short row was cut off: its last field may be cut too (a date shortened to another
-    # valid date), so it is read as missing like the fields after it.
-    usable = len(fields) if len(fields) == len(columns) else len(fields) - 1
+_KEY_COLUMNS = ("active", "last_rotated", "last_used_date", "last_used_service", "last_used_region")
 
-    def value(name: str) -> str | None:
-        i = columns.get(name)
-        return fields[i] if i is not None and i < usable else None
 
-    keys = []
+_ATTRIBUTES = (
+    ("active", "active"),
+    ("last_rotated", "last_rotated"),
+    ("last_used", "last_used_date"),
+    ("last_used_service", "last_used_service"),
+    ("last_used_region", "last_used_region"),
+)
+
+
+def _differing(one: UserRow, other: UserRow) -> list[str]:
+    """The columns in which two rows of one user give different keys."""
+    names = []
     for slot in SLOTS:
-        prefix = f"access_key_{slot}_"
-        if prefix + "active" not in columns:
-            continue  # reported once for the whole report
-        key = _parse_key(slot, prefix, value, user, problems)
+        a = next((k for k in one.keys if k.slot == slot), None)
+        b = next((k for k in other.keys if k.slot == slot), None)
+        if a is None or b is None:
+            names += [f"access_key_{slot}_* (unreadable in one row)"] if a != b else []
+            continue
+        names += [
+            f"access_key_{slot}_{column}"
+            for attribute, column in _ATTRIBUTES
+            if getattr(a, attribute) != getattr(b, attribute)
+        ]
+    return names
+
+
+def _records(reader) -> Iterator[tuple[list[str], int, bool]]:
+    """Non-blank rows, with the lines each spans and whether it is the last one."""
+    line, previous = reader.line_num, None
+    try:
+        for fields in reader:
+            spanned, line = reader.line_num - line, reader.line_num
+            if not "".join(fields).strip():
+                continue
+            if previous is not None:
+                yield *previous, False
+            previous = fields, spanned
+    except csv.Error:
+        if previous is not None:
+            yield *previous, False
+        raise
+    if previous is not None:
+        yield *previous, True
+
+
+def _parse_row(
+    fields: list[str],
+    user_at: int,
+    width: int,
+    slots: list[tuple[int, tuple]],
+    last: bool,
+    cut: bool,
+) -> UserRow:
+    count = len(fields)
+    user = fields[user_at] if user_at < count else ""
+    if count != width and (count > width or not last):
+        # An unquoted comma, or a field lost in the middle of the report, shifted the
+        # columns after it: nothing here can be trusted.
+        problem = (
+            f"user {user}: row has {count} fields, the header {width}: its columns may be "
+            "shifted; no key judged"
+        )
+        return UserRow(user, (), (problem,))
+    # The last row is short when the report was cut off, and its last field may be cut
+    # even when no field is missing: that field (a date cut to another valid date, a
+    # user name cut to another's) is read as missing, like the fields after it.
+    usable = count - 1 if count < width or cut else count
+    if user_at >= usable:
+        problem = f"user {user}: user column cut off with the report's end; no key judged"
+        return UserRow(user, (), (problem,))
+    problems: list[str] = []
+    keys = []
+    for slot, at in slots:
+        raw = [fields[i] if i is not None and i < usable else None for i in at]
+        key = _parse_key(slot, raw, user, problems)
         if key is not None:
             keys.append(key)
     return UserRow(user, tuple(keys), tuple(problems))
 
 
-def _parse_key(slot, prefix, value, user, problems) -> AccessKey | None:
-    def problem(column: str, raw: str | None, consequence: str) -> None:
-        shown = "missing" if raw is None else repr(raw)
-        problems.append(f"user {user}: key slot {slot}: {column} is {shown}; {consequence}")
+def _problem(user: str, slot: int, column: str, raw: str | None, consequence: str) -> str:
+    shown = "missing" if raw is None else repr(raw)
+    return f"user {user}: key slot {slot}: access_key_{slot}_{column} is {shown}; {consequence}"
 
-    active_raw = value(prefix + "active")
+
+def _parse_key(slot: int, raw: list, user: str, problems: list[str]) -> AccessKey | None:
+    active_raw, rotated_raw, used_raw, service_raw, region_raw = raw
     active = (active_raw or "").strip().lower()
-    if active not in ("true", "false"):
-        problem(prefix + "active", active_raw, "key not judged")
-        return None
     if active == "false":
         return AccessKey(slot, False)
+    if active != "true":
+        problems.append(_problem(user, slot, "active", active_raw, "key not judged"))
+        return None
 
-    rotated_raw = value(prefix + "last_rotated")
     last_rotated = None
-    if rotated_raw is None:
-        problem(prefix + "last_rotated", rotated_raw, "creation date unknown")
-    else:
-        try:
-            last_rotated = parse_date(rotated_raw)
-        except ValueError:
-            problem(prefix + "last_rotated", rotated_raw, "creation date unknown")
+    try:
+        # An active key always has a creation date: "N/A" or zero time here is unusable.
+        last_rotated = _key_date(rotated_raw) if rotated_raw is not None else None
+    except ValueError:
+        pass
+    if last_rotated is None:
+        problems.append(_problem(user, slot, "last_rotated", rotated_raw, "creation date unknown"))
 
-    used_raw = value(prefix + "last_used_date")
     last_used: datetime | None | _Unreadable = UNREADABLE
-    if used_raw is None:
-        problem(prefix + "last_used_date", used_raw, "last use not judged")
-    else:
-        try:
-            last_used = parse_date(used_raw)
-        except ValueError:
-            problem(prefix + "last_used_date", used_raw, "last use not judged")
+    try:
+        if used_raw is not None:
+            last_used = _key_date(used_raw)
+    except ValueError:
+        pass
+    if last_used is UNREADABLE:
+        problems.append(_problem(user, slot, "last_used_date", used_raw, "last use not judged"))
 
-    return AccessKey(
-        slot,
-        True,
-        last_rotated,
-        last_used,
-        _name(value(prefix + "last_used_service")),
-        _name(value(prefix + "last_used_region")),
-    )
+    return AccessKey(slot, True, last_rotated, last_used, _name(service_raw), _name(region_raw))
 
 
 def _name(raw: str | None) -> str | None:
-    if raw is None or raw.strip().lower() in _NOT_A_VALUE:
+    if raw is None or raw == "N/A" or raw.strip().lower() in _NOT_A_VALUE:
         return None
     return raw.strip()

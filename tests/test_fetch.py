@@ -1,0 +1,406 @@
+"""Faults of the credential report API, replayed call by call.
+
+``fetch_report`` runs on placebo-backed iam clients (``tests/placebo_faults.py``) with a
+fake clock and sleeper: each case asserts the exact GetCredentialReport /
+GenerateCredentialReport calls, the pauses asked for, and the outcome, which is always
+either a usable report or a ``CredentialReportError``, never an empty result. A few cases
+run through whole policies, where the error must propagate out of ``policy.run()``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import c7n.utils
+import pytest
+
+from c7n_keyage.fetch import CredentialReportError, FetchSettings, RawReport, fetch_report
+from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
+from tests.placebo_faults import FRESH, OLD, all_fixtures
+from tests.placebo_fixtures import FLAGGED_USERS, NOW, STANDARD_REPORT, USERS
+
+GET, GEN = "GetCredentialReport", "GenerateCredentialReport"
+BACKOFF = [1, 2.0, 4.0, 8.0, 16.0, 32.0]  # c7n's backoff_delays(1, 32) without jitter
+
+
+@dataclass
+class FakeTime:
+    """A clock that moves only when asked to sleep, and remembers every pause."""
+
+    now: datetime = NOW
+    sleeps: list[float] = field(default_factory=list)
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def no_jitter(monkeypatch):
+    # backoff_delays takes up to a fifth off each delay at random; pin it for exact sleeps.
+    monkeypatch.setattr(c7n.utils.random, "random", lambda: 0.0)
+
+
+@dataclass
+class Outcome:
+    calls: list[str]
+    sleeps: list[float]
+    report: RawReport | None = None
+    error: CredentialReportError | None = None
+
+
+@pytest.fixture
+def attempt(replay_from, fake_time):
+    """Fetch from scenario ``name`` with the given settings; record what happened."""
+
+    def run(name: str, **settings) -> Outcome:
+        replay = replay_from(f"test_fetch_{name}")
+        client = replay.session.client("iam")
+        try:
+            report = fetch_report(
+                client, FetchSettings(**settings), clock=fake_time.clock, sleep=fake_time.sleep
+            )
+        except CredentialReportError as e:
+            return Outcome(replay.operations(), fake_time.sleeps, error=e)
+        return Outcome(replay.operations(), fake_time.sleeps, report=report)
+
+    return run
+
+
+def ready(generated: datetime) -> dict:
+    return {"generated": generated, "content": STANDARD_REPORT}
+
+
+# scenario, settings, calls, sleeps, outcome: a report {generated, content} or an error regex
+CASES = [
+    pytest.param("fresh", {}, [GET], [], ready(FRESH), id="fresh"),
+    pytest.param("not_present", {}, [GET, GEN, GEN, GET], [10], ready(NOW), id="not-present"),
+    pytest.param(
+        "not_present_lagging",
+        {},
+        [GET, GEN, GET, GET, GET],
+        [10, 10],
+        ready(NOW),
+        id="not-present-after-complete-then-in-progress",
+    ),
+    pytest.param(
+        "generate_states",
+        {},
+        [GET] + [GEN] * 5 + [GET],
+        [10] * 4,
+        ready(NOW),
+        id="generate-started-inprogress-x3-complete",
+    ),
+    pytest.param("in_progress", {}, [GET] * 5, [10] * 4, ready(FRESH), id="report-in-progress-x4"),
+    pytest.param("expired", {}, [GET, GEN, GET], [], ready(NOW), id="expired"),
+    pytest.param("throttled", {}, [GET] * 4, BACKOFF[:3], ready(FRESH), id="throttled-x3"),
+    pytest.param(
+        "throttled_always",
+        {},
+        [GET] * 7,
+        BACKOFF,
+        r"^iam:GetCredentialReport kept failing with Throttling; gave up",
+        id="throttled-always-bounded-backoff",
+    ),
+    pytest.param(
+        "throttled_always",
+        {"timeout": 10},
+        [GET] * 4,
+        BACKOFF[:3],
+        r"^credential report not ready after waiting 7s \(report_timeout is 10s\); "
+        r"last state: Throttling$",
+        id="throttled-always-within-report-timeout",
+    ),
+    pytest.param(
+        "limit_exceeded",
+        {},
+        [GET, GEN, GEN, GEN, GET],
+        BACKOFF[:2],
+        ready(NOW),
+        id="limit-exceeded-x2",
+    ),
+    pytest.param(
+        "limit_exceeded_always",
+        {},
+        [GET] + [GEN] * 7,
+        BACKOFF,
+        r"^iam:GenerateCredentialReport kept failing with LimitExceeded; gave up",
+        id="limit-exceeded-always",
+    ),
+    pytest.param(
+        "service_failure", {}, [GET, GET], BACKOFF[:1], ready(FRESH), id="service-failure-once"
+    ),
+    pytest.param(
+        "service_failure_always",
+        {},
+        [GET] + [GEN] * 7,
+        BACKOFF,
+        r"^iam:GenerateCredentialReport kept failing with ServiceFailure; gave up",
+        id="service-failure-always",
+    ),
+    pytest.param(
+        "access_denied",
+        {},
+        [GET],
+        [],
+        r"^access denied to iam:GetCredentialReport: the role running this policy needs "
+        r"iam:GenerateCredentialReport and iam:GetCredentialReport",
+        id="access-denied-get",
+    ),
+    pytest.param(
+        "access_denied_generate",
+        {},
+        [GET, GEN],
+        [],
+        r"^access denied to iam:GenerateCredentialReport: ",
+        id="access-denied-generate",
+    ),
+    pytest.param(
+        "expired_token",
+        {},
+        [GET],
+        [],
+        r"^iam:GetCredentialReport failed: .*ExpiredToken",
+        id="other-error-not-retried",
+    ),
+    pytest.param("too_old", {}, [GET, GEN, GEN, GET], [10], ready(NOW), id="older-than-max-age"),
+    pytest.param(
+        "too_old_not_regenerated",
+        {"max_age": 3600},
+        [GET, GEN, GET],
+        [],
+        ready(FRESH),
+        id="max-age-below-aws-4h-regeneration",
+    ),
+    pytest.param(
+        "stays_old",
+        {"timeout": 30},
+        [GET, GEN, GET, GET, GET, GET],
+        [10] * 3,
+        r"^credential report not ready after waiting 30s \(report_timeout is 30s\); last "
+        rf"state: report generated {re.escape(OLD.isoformat())} is older than report_max_age$",
+        id="stays-older-than-max-age",
+    ),
+    pytest.param(
+        "never_ready",
+        {"timeout": 60},
+        [GET] + [GEN] * 7,
+        [10] * 6,
+        r"^credential report not ready after waiting 60s \(report_timeout is 60s\); "
+        r"last state: GenerateCredentialReport State INPROGRESS$",
+        id="never-ready-report-timeout",
+    ),
+    pytest.param(
+        "never_ready",
+        {},
+        [GET] + [GEN] * 31,
+        [10] * 30,
+        r"not ready after waiting 300s \(report_timeout is 300s\)",
+        id="never-ready-default-timeout",
+    ),
+    pytest.param(
+        "never_ready",
+        {"delay": 0, "timeout": 5},
+        [GET] + [GEN] * 6,
+        [0] * 5,
+        r"not ready after waiting 5s \(report_timeout is 5s\)",
+        id="never-ready-zero-delay-still-bounded",
+    ),
+    pytest.param(
+        "in_progress_always",
+        {"timeout": 30},
+        [GET] * 4,
+        [10] * 3,
+        r"after waiting 30s \(report_timeout is 30s\); last state: ReportInProgress$",
+        id="in-progress-always",
+    ),
+    pytest.param(
+        "in_progress",
+        {"timeout": 0},
+        [GET],
+        [],
+        r"after waiting 0s \(report_timeout is 0s\); last state: ReportInProgress$",
+        id="report-timeout-zero-never-waits",
+    ),
+    pytest.param(
+        "not_present",
+        {"generate": False},
+        [GET],
+        [],
+        r"^no usable credential report \(ReportNotPresent\) and report_generate is false$",
+        id="not-present-report-generate-false",
+    ),
+    pytest.param(
+        "expired",
+        {"generate": False},
+        [GET],
+        [],
+        r"^no usable credential report \(ReportExpired\) and report_generate is false$",
+        id="expired-report-generate-false",
+    ),
+    pytest.param(
+        "too_old",
+        {"generate": False},
+        [GET],
+        [],
+        r"older than report_max_age\) and report_generate is false$",
+        id="too-old-report-generate-false",
+    ),
+]
+
+
+@pytest.mark.parametrize("scenario, settings, calls, sleeps, outcome", CASES)
+def test_fault(attempt, no_jitter, scenario, settings, calls, sleeps, outcome):
+    result = attempt(scenario, **settings)
+
+    assert result.calls == calls
+    assert result.sleeps == sleeps
+    if isinstance(outcome, str):
+        assert result.report is None
+        assert re.search(outcome, str(result.error)), str(result.error)
+    else:
+        assert result.error is None
+        assert result.report == RawReport(outcome["content"], outcome["generated"])
+
+
+def test_backoff_jitter_stays_bounded(attempt):
+    # Unpinned: each pause is c7n's delay less up to a fifth, and they stay under 63 s.
+    result = attempt("throttled_always")
+    assert result.calls == [GET] * 7
+    assert len(result.sleeps) == len(BACKOFF)
+    assert all(0.8 * d <= s <= d for s, d in zip(result.sleeps, BACKOFF, strict=True))
+    assert "kept failing with Throttling" in str(result.error)
+
+
+def test_too_old_gets_the_new_report_not_the_old(attempt):
+    result = attempt("too_old")
+    # The old report (one made-up user) is never returned once a new one is asked for.
+    assert "old-report" not in result.report.content
+    assert result.report.generated == NOW
+
+
+def test_access_denied_keeps_the_aws_message(attempt):
+    result = attempt("access_denied")
+    assert "not authorized to perform: iam:GetCredentialReport" in str(result.error)
+    assert result.error.__cause__ is not None
+
+
+@pytest.mark.parametrize("fixtures", all_fixtures(), ids=lambda f: f.path.name)
+def test_committed_fault_fixtures_are_current(fixtures):
+    on_disk = {p.name: json.loads(p.read_text()) for p in fixtures.path.glob("*.json")}
+    assert on_disk == json.loads(json.dumps(fixtures.files))
+
+
+# --- whole policies ---
+
+USER_POLICY = {
+    "name": "stale-keys",
+    "resource": "iam-user",
+    "filters": [{"type": "access-key-unused", "days": 90}],
+}
+USER_CALLS = ["ListUsers"] + ["GetUser"] * len(USERS)
+
+
+def with_report_options(policy: dict, **options) -> dict:
+    return dict(policy, filters=[dict(policy["filters"][0], **options)])
+
+
+@pytest.fixture
+def policy_time(monkeypatch, fake_time):
+    for cls in (UserAccessKeyUnused, AccountAccessKeyUnused):
+        monkeypatch.setattr(cls, "clock", staticmethod(fake_time.clock))
+        monkeypatch.setattr(cls, "sleep", staticmethod(fake_time.sleep))
+    return fake_time
+
+
+# The keys are judged at the injected clock after the wait: gina, used exactly 90 days
+# before NOW, is more than 90 days unused once the fetch has waited a few seconds.
+FLAGGED_AFTER_WAITING = FLAGGED_USERS + ["gina-exactly-90"]
+
+
+def test_policy_report_not_present(replay_from, frozen, run_policy, policy_time):
+    replay = replay_from("test_fetch_policy_not_present")
+    policy = run_policy(USER_POLICY, replay)
+
+    assert [r["UserName"] for r in policy.resources] == FLAGGED_AFTER_WAITING
+    assert replay.operations() == USER_CALLS + [GET, GEN, GEN, GET]
+    assert policy_time.sleeps == [10]
+
+
+def test_policy_throttled(replay_from, frozen, run_policy, policy_time, no_jitter):
+    replay = replay_from("test_fetch_policy_throttled")
+    policy = run_policy(USER_POLICY, replay)
+
+    assert [r["UserName"] for r in policy.resources] == FLAGGED_AFTER_WAITING
+    assert replay.operations() == USER_CALLS + [GET] * 4
+    assert policy_time.sleeps == BACKOFF[:3]
+
+
+@pytest.mark.parametrize(
+    "scenario, options, calls, sleeps, message",
+    [
+        (
+            "never_ready",
+            {"report_timeout": 60},
+            [GET] + [GEN] * 7,
+            [10] * 6,
+            r"not ready after waiting 60s \(report_timeout is 60s\)",
+        ),
+        (
+            "stays_old",
+            {"report_timeout": 20, "report_delay": 5},
+            [GET, GEN] + [GET] * 5,
+            [5] * 4,
+            r"not ready after waiting 20s .* older than report_max_age",
+        ),
+        ("access_denied", {}, [GET], [], r"access denied to iam:GetCredentialReport"),
+    ],
+    ids=["never-ready", "stays-old", "access-denied"],
+)
+def test_policy_fails_rather_than_reporting_nothing(
+    replay_from,
+    frozen,
+    run_policy,
+    policy_time,
+    tmp_path,
+    scenario,
+    options,
+    calls,
+    sleeps,
+    message,
+):
+    replay = replay_from(f"test_fetch_policy_{scenario}")
+    with pytest.raises(CredentialReportError, match=message) as raised:
+        run_policy(with_report_options(USER_POLICY, **options), replay)
+
+    # Under c7n-org many policies fail side by side: the error names its policy.
+    assert str(raised.value).startswith(f"policy:{USER_POLICY['name']} ")
+
+    assert replay.operations() == USER_CALLS + calls
+    assert policy_time.sleeps == sleeps
+    # The run stopped before writing any resources: no "nothing stale" output.
+    assert not list((tmp_path / "out").rglob("resources.json"))
+
+
+def test_account_policy_fails_when_never_ready(replay_from, frozen, run_policy, policy_time):
+    replay = replay_from("test_fetch_policy_never_ready")
+    policy = {
+        "name": "root-keys",
+        "resource": "account",
+        "filters": [{"type": "access-key-unused", "report_timeout": 30}],
+    }
+    with pytest.raises(CredentialReportError, match=r"report_timeout is 30s"):
+        run_policy(policy, replay)
+    assert replay.operations() == ["ListAccountAliases", GET] + [GEN] * 4
+    assert policy_time.sleeps == [10] * 3
