@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench reliability install clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ demo: install
 	$(PY) -m demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check c7n_keyage tests demo benchmarks setup.py
-	$(VENV)/bin/ruff format --check c7n_keyage tests demo benchmarks setup.py
+	$(VENV)/bin/ruff check c7n_keyage tests demo benchmarks tools setup.py
+	$(VENV)/bin/ruff format --check c7n_keyage tests demo benchmarks tools setup.py
 
 # pytest exits 5 when no test ran: that is a failure here, not a pass.
 test: install lint
@@ -30,6 +30,10 @@ test: install lint
 
 bench: install
 	$(PY) -m benchmarks.run
+
+# Rewrites docs/reliability.md from a real run of the fault, corpus, property and e2e tests.
+reliability: install
+	$(PY) -m tools.reliability
 
 clean:
 	rm -rf $(VENV) build *.egg-info
