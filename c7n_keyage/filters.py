@@ -44,9 +44,10 @@ log = logging.getLogger("custodian.keyage")
 
 @contextlib.contextmanager
 def _cyclic_gc_paused():
-    """Parsing makes a few acyclic objects per user; at tens of thousands of users they
-    trigger full cyclic collections that cost more than the parse (benchmarks/). Reference
-    counting frees them all the same; the caller's GC state is restored."""
+    """Parsing and judging make a few acyclic objects per user; at tens of thousands of
+    users they trigger full cyclic collections that cost more than the work itself
+    (benchmarks/). Reference counting frees them all the same; the caller's GC state is
+    restored."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -153,8 +154,7 @@ class AccessKeyUnused(Filter):
                     # Name the policy: under c7n-org many run side by side.
                     raise CredentialReportError(f"policy:{self._policy_name()} {e}") from e
                 cache.save(key, raw)
-        with _cyclic_gc_paused():
-            report = parse_report(raw.content)
+        report = parse_report(raw.content)
         for problem in report.problems:
             log.warning("policy:%s %s: %s", self._policy_name(), self.type, problem)
         return report
@@ -185,9 +185,9 @@ class AccessKeyUnused(Filter):
                     matched.append(access_entry(listed[key.slot]))
                 else:
                     log.warning(
-                        "policy:%s user %s: stale key slot %d not found among its active keys "
-                        "(created %s): deleted, disabled or replaced since the report, or no "
-                        "creation date; no action will touch it",
+                        "policy:%s user %s: stale key slot %d cannot be identified (created "
+                        "%s: no creation date, or another active key of the same second); "
+                        "no action will touch it",
                         self._policy_name(),
                         user,
                         key.slot,
@@ -295,6 +295,18 @@ class UserAccessKeyUnused(AccessKeyUnused):
         return super().get_permissions() + (["iam:ListAccessKeys"] if self.lists_keys() else [])
 
     def process(self, resources, event=None):
+        with _cyclic_gc_paused():
+            now, matched = self.judge_users(resources)
+        if self.lists_keys():
+            # One API call per flagged user: the collector stays on meanwhile.
+            matched = self.drop_keys_gone(matched)
+        with _cyclic_gc_paused():
+            for resource, flagged, listed in matched:
+                self.annotate(resource, resource["UserName"], flagged, now, listed)
+        return [resource for resource, _, _ in matched]
+
+    def judge_users(self, resources: list[dict]) -> tuple[datetime, list]:
+        """``(now, [(resource, flagged, None)])`` for users with a flagged key."""
         report = self.get_report()
         now = self.clock()
         matched, missing = [], []
@@ -303,7 +315,7 @@ class UserAccessKeyUnused(AccessKeyUnused):
             if row is None:
                 missing.append(resource["UserName"])
             elif flagged := self.judge(row, now):
-                matched.append((resource, flagged))
+                matched.append((resource, flagged, None))
         if missing:
             log.info(
                 "policy:%s %d user(s) not in the credential report (created since it was "
@@ -312,29 +324,28 @@ class UserAccessKeyUnused(AccessKeyUnused):
                 len(missing),
                 ", ".join(missing[:20]),
             )
-        lists = self.lists_keys()
+        return now, matched
+
+    def drop_keys_gone(self, matched: list) -> list:
+        """List flagged users' keys; keep the keys still active, with their entries."""
         clients = {}  # one IAM client for all users: boto3 takes milliseconds to make one
-        results = []
-        for resource, flagged in matched:
-            listed = None
-            if lists:
-                listed, gone = self.identify_keys(resource, flagged, clients)
-                if gone:
-                    # The report is up to hours old; the listing is now. A key no longer
-                    # active is not stale, and needs no action or notice (#5583).
-                    log.info(
-                        "policy:%s user %s: key slot(s) %s deleted, disabled or replaced "
-                        "since the report; not flagged",
-                        self._policy_name(),
-                        resource["UserName"],
-                        sorted(gone),
-                    )
-                    flagged = [(key, why) for key, why in flagged if key.slot not in gone]
-                if not flagged:
-                    continue
-            self.annotate(resource, resource["UserName"], flagged, now, listed)
-            results.append(resource)
-        return results
+        kept = []
+        for resource, flagged, _ in matched:
+            listed, gone = self.identify_keys(resource, flagged, clients)
+            if gone:
+                # The report is up to hours old; the listing is now. A key no longer
+                # active is not stale, and needs no action or notice (#5583).
+                log.info(
+                    "policy:%s user %s: key slot(s) %s deleted, disabled or replaced "
+                    "since the report; not flagged",
+                    self._policy_name(),
+                    resource["UserName"],
+                    sorted(gone),
+                )
+                flagged = [(key, why) for key, why in flagged if key.slot not in gone]
+            if flagged:
+                kept.append((resource, flagged, listed))
+        return kept
 
     def identify_keys(
         self, resource: dict, flagged: Flagged, clients: dict
@@ -390,7 +401,8 @@ class AccountAccessKeyUnused(AccessKeyUnused):
     schema = type_schema("access-key-unused", **_DAYS, **_REPORT_OPTIONS)
 
     def process(self, resources, event=None):
-        report = self.get_report()
+        with _cyclic_gc_paused():
+            report = self.get_report()
         now = self.clock()
         row = report.rows.get(ROOT_USER)
         if row is None:

@@ -3,8 +3,9 @@
 c7n's own parser (``CredentialReport.get_credential_report``) drops slot numbers, keeps
 dates as strings and reads a garbled value as "never used"; this one is pure and strict:
 every value that cannot be trusted becomes "unknown" and a problem that names the user,
-the slot and the column, so the rule never judges a key on data it cannot read. Only
-``N/A`` (or Go's zero time) in a last-used column means "never used"; a row with too many
+the slot and the column, so the rule never judges a key on data it cannot read. In a
+last-used column ``N/A``, ``no_information``, an empty value or Go's zero time means
+"never used", anything else unparseable means "unknown"; a row with too many
 fields, a short row other than the last, a row over several lines and a user with
 conflicting rows are not judged at all; the last field of a report cut off without a
 final line break is not trusted.
@@ -83,31 +84,19 @@ def parse_date(value: str) -> datetime | None:
     """An ISO 8601 report date as an aware UTC datetime; None when absent.
 
     ``datetime.fromisoformat`` (3.11) reads both ``+00:00`` and ``Z`` and is far faster
-    than dateutil. Go's zero time (``0001-01-01T00:00:00Z``, Panther's snapshots) means
-    absent. Raises ValueError for anything else.
+    than dateutil. ``N/A``, ``no_information``, an empty value and Go's zero time
+    (``0001-01-01T00:00:00Z``, Panther's snapshots) mean absent. Raises ValueError for
+    anything else.
     """
-    try:
-        return _key_date(value)
-    except ValueError:
-        if value.strip().lower() in _ABSENT:
-            return None
-        raise
-
-
-def _key_date(value: str) -> datetime | None:
-    """A key column's date: like ``parse_date``, but only "N/A" (or zero time) is absent.
-
-    "", ``no_information`` and the like say nothing about the key, so they raise
-    ValueError instead of reading as "never used".
-    """
-    if value == "N/A":  # the common cases first: this runs for every key of every user
+    if value == "N/A":  # the common case first: this runs for every key of every user
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        if value.strip().lower() == "n/a":
+        stripped = value.strip()
+        if stripped.lower() in _ABSENT:
             return None
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(stripped)
     return _utc(parsed)
 
 
@@ -289,7 +278,7 @@ def _parse_key(slot: int, raw: list, user: str, problems: list[str]) -> AccessKe
     last_rotated = None
     try:
         # An active key always has a creation date: "N/A" or zero time here is unusable.
-        last_rotated = _key_date(rotated_raw) if rotated_raw is not None else None
+        last_rotated = parse_date(rotated_raw) if rotated_raw is not None else None
     except ValueError:
         pass
     if last_rotated is None:
@@ -298,7 +287,7 @@ def _parse_key(slot: int, raw: list, user: str, problems: list[str]) -> AccessKe
     last_used: datetime | None | _Unreadable = UNREADABLE
     try:
         if used_raw is not None:
-            last_used = _key_date(used_raw)
+            last_used = parse_date(used_raw)
     except ValueError:
         pass
     if last_used is UNREADABLE:

@@ -122,6 +122,7 @@ USERS = {
     # created after the report was generated: in ListUsers, not in the report
     "hank-after-report": [],
 }
+UNDATED = {"id": "AKIAEXAMPLEIVY000001", "created": None, "used": days_ago(200)}
 IN_REPORT = [name for name in USERS if name != "hank-after-report"]
 STANDARD_REPORT = report_csv(
     [report_row("<root_account>", [K["root"]])]
@@ -262,6 +263,16 @@ def all_fixtures() -> list[FixtureDir]:
         .add("iam", "ListAccessKeys", list_access_keys("dave-abandoned", []))
         .add("iam", "ListAccessKeys", list_access_keys("erin-two-keys"))
         .add("iam", "UpdateAccessKey", ok({})),
+        # A stale key whose creation date the report does not give: reported, never touched.
+        add_users(FixtureDir("test_unidentifiable_key_is_reported_not_touched"), ["ivy"])
+        .add(
+            "iam",
+            "GetCredentialReport",
+            credential_report(report_csv([report_row("ivy", [UNDATED])])),
+        )
+        .add(
+            "iam", "ListAccessKeys", list_access_keys("ivy", [dict(UNDATED, created=days_ago(300))])
+        ),
         add_users(FixtureDir("test_declared_permissions_are_all_used"), list(USERS))
         .add("iam", "GetCredentialReport", error(410, "ReportNotPresent", "no report"))
         .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))

@@ -163,6 +163,22 @@ def test_keys_changed_since_the_report_are_not_flagged(replay, frozen, run_polic
     ]
 
 
+def test_unidentifiable_key_is_reported_not_touched(
+    replay, frozen, run_policy, caplog, filter_calls_are_declared
+):
+    (ivy,) = run_policy(disable_policy(disable=True), replay).resources
+
+    assert [(k["slot"], k["reasons"], k["last_rotated"]) for k in ivy["c7n:unused-keys"]] == [
+        (1, ["unused"], None)
+    ]
+    assert ivy["c7n:matched-keys"] == []
+    # The filter does not list (nothing to join on); remove-keys lists, then acts on nothing.
+    ((_, filter_calls),) = filter_calls_are_declared
+    assert [operation for _, operation, _ in filter_calls] == ["GetCredentialReport"]
+    assert replay.operations() == ["ListUsers", "GetUser", "GetCredentialReport", "ListAccessKeys"]
+    assert "user ivy: stale key slot 1 cannot be identified" in caplog.text
+
+
 def test_resolve_key_ids(replay, frozen, run_policy):
     policy = dict(
         USER_POLICY,

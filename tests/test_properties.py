@@ -26,8 +26,10 @@ DAY = 86400
 COLUMNS = HEADER.split(",")
 EXAMPLES = settings(max_examples=300, deadline=None, database=None)
 
-# Values that say nothing usable about a date (an "unknown", never a "never").
-GARBAGE = ["no_information", "not_supported", "", "garbage", "2026-13-01T00:00:00Z", "0"]
+# Values that cannot be read as a date: an "unknown", never a "never".
+GARBAGE = ["not_supported", "garbage", "2026-13-01T00:00:00Z", "0"]
+# What a report writes for "no date": in a last-used column, "never used" (issue 2's rule).
+ABSENT = ["N/A", "no_information", "", "0001-01-01T00:00:00Z"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Key:
     """One generated key: dates as seconds before NOW (negative: in the future).
 
     ``created`` None: the report gives no usable creation date. ``used`` None: never used
-    (``N/A``); the string ``"garbage"``: a value that cannot be read.
+    (``N/A``, ``no_information``, empty, zero time); ``"garbage"``: a value that cannot
+    be read.
     """
 
     active: bool
@@ -92,21 +95,19 @@ def seconds_ago(draw, days: int) -> int:
 def keys(draw, days: int, active: bool | None = None) -> Key:
     if active is None:
         active = draw(st.booleans())
-    created_kind = draw(st.sampled_from(["date"] * 6 + ["N/A", "zero", "garbage"]))
+    created_kind = draw(st.sampled_from(["date"] * 6 + ["absent", "garbage"]))
     if created_kind == "date":
         created = draw(seconds_ago(days))
         created_text = draw(date_text(created))
     else:
         created = None
-        created_text = {"N/A": "N/A", "zero": "0001-01-01T00:00:00Z"}.get(
-            created_kind, draw(st.sampled_from(GARBAGE))
-        )
-    used_kind = draw(st.sampled_from(["date"] * 5 + ["never", "zero", "garbage"]))
+        created_text = draw(st.sampled_from(ABSENT if created_kind == "absent" else GARBAGE))
+    used_kind = draw(st.sampled_from(["date"] * 5 + ["never", "never", "garbage"]))
     if used_kind == "date":
         used = draw(seconds_ago(days))
         used_text = draw(date_text(used))
-    elif used_kind in ("never", "zero"):
-        used, used_text = None, "N/A" if used_kind == "never" else "0001-01-01T00:00:00Z"
+    elif used_kind == "never":
+        used, used_text = None, draw(st.sampled_from(ABSENT))
     else:
         used, used_text = "garbage", draw(st.sampled_from(GARBAGE))
     return Key(active, created, used, created_text, used_text)
