@@ -274,22 +274,23 @@ class UserAccessKeyUnused(AccessKeyUnused):
 
     def validate(self):
         super().validate()
-        for action in self.manager.data.get("actions", ()) if self.manager else ():
-            if isinstance(action, dict) and action.get("type") == "remove-keys":
-                if not action.get("matched"):
-                    raise PolicyValidationError(
-                        f"policy:{self._policy_name()} remove-keys needs matched: true beside "
-                        f"{self.type}: without it remove-keys acts on every key of a matched "
-                        "user, not only the stale ones"
-                    )
+        if any(not action.get("matched") for action in self._remove_keys_actions()):
+            raise PolicyValidationError(
+                f"policy:{self._policy_name()} remove-keys needs matched: true beside "
+                f"{self.type}: without it remove-keys acts on every key of a matched "
+                "user, not only the stale ones"
+            )
         return self
+
+    def _remove_keys_actions(self) -> list[dict]:
+        actions = self.manager.data.get("actions", ()) if self.manager else ()
+        # c7n also takes an action given as a bare name.
+        actions = [a if isinstance(a, dict) else {"type": a} for a in actions]
+        return [a for a in actions if a.get("type") == "remove-keys"]
 
     def lists_keys(self) -> bool:
         """Whether ListAccessKeys is needed: to act on keys, or to report their IDs."""
-        if self.data.get("resolve-key-ids"):
-            return True
-        actions = self.manager.data.get("actions", ()) if self.manager else ()
-        return any((a.get("type") if isinstance(a, dict) else a) == "remove-keys" for a in actions)
+        return bool(self.data.get("resolve-key-ids") or self._remove_keys_actions())
 
     def get_permissions(self):
         return super().get_permissions() + (["iam:ListAccessKeys"] if self.lists_keys() else [])

@@ -248,9 +248,14 @@ def test_root_keys_on_account_fresh(replay_from, frozen, run_policy):
     assert run_policy(policy, replay).resources == []
 
 
-def test_remove_keys_without_matched_is_refused(replay_from, frozen, run_policy):
+@pytest.mark.parametrize(
+    "action", [{"type": "remove-keys", "disable": True}, "remove-keys"], ids=["dict", "bare-name"]
+)
+def test_remove_keys_without_matched_is_refused(replay_from, frozen, run_policy, action):
     replay = replay_from("test_remove_keys_disables_only_flagged")
-    policy = dict(USER_POLICY, actions=[{"type": "remove-keys", "disable": True}])
+    policy = dict(USER_POLICY, actions=[action])
+    with pytest.raises(PolicyValidationError, match="matched: true"):
+        run_policy(policy, replay, validate=False)
     with pytest.raises(PolicyValidationError, match="matched: true"):
         run_policy(policy, replay)
     assert replay.calls == []
