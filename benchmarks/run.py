@@ -23,6 +23,9 @@ from benchmarks.filterstep import SizeResult, measure_size
 from benchmarks.synthetic import DAYS, SEED, make_account
 
 LATEST = pathlib.Path(__file__).parent / "latest.md"
+README = pathlib.Path(__file__).parent.parent / "README.md"
+# The README shows the latest figures between these markers (tests/test_readme.py checks).
+MARKERS = ("<!-- benchmark:start -->\n", "<!-- benchmark:end -->")
 SIZES = (100, 1_000, 5_000, 50_000)
 # Fewer repeats where one repeat takes seconds; real boto3 clients are not timed at 50,000.
 REPEATS = {100: 21, 1_000: 11, 5_000: 7, 50_000: 3}
@@ -456,7 +459,16 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         LATEST.write_text(text)
+        write_readme(text)
     return 0
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text()
+    start, end = MARKERS
+    head, _, rest = readme.partition(start)
+    _, _, tail = rest.partition(end)
+    README.write_text(head + start + text + end + tail)
 
 
 if __name__ == "__main__":
