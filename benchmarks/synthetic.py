@@ -15,19 +15,12 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from tests.placebo_fixtures import HEADER  # the report's 22 columns, in AWS's order
+
 ACCOUNT_ID = "123456789012"
 SEED = 20261101
 DAYS = 90
 
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,"
-    "password_last_changed,password_next_rotation,mfa_active,"
-    "access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,"
-    "access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,"
-    "cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-)
 _PREFIXES = ("svc", "ci", "dev.ops", "app+batch", "data_eng", "ext@partner")
 _SERVICES = (("s3", "us-east-1"), ("ec2", "eu-west-1"), ("sts", "us-west-2"), ("iam", "N/A"))
 

@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from tests.placebo_fixtures import (
     NOW,
-    PLACEBO,
     STANDARD_REPORT,
     USERS,
     FixtureDir,
@@ -25,6 +24,7 @@ from tests.placebo_fixtures import (
     credential_report,
     error,
     ok,
+    write_all,
 )
 
 BAD_REPORTS = pathlib.Path(__file__).parent / "data" / "bad_reports"
@@ -173,9 +173,7 @@ def all_fixtures() -> list[FixtureDir]:
 
 
 def main() -> None:
-    for fixtures in all_fixtures():
-        fixtures.write()
-        print(fixtures.path.relative_to(PLACEBO.parent.parent.parent))
+    write_all(all_fixtures())
 
 
 if __name__ == "__main__":

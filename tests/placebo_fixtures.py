@@ -286,10 +286,14 @@ def all_fixtures() -> list[FixtureDir]:
     ]
 
 
-def main() -> None:
-    for fixtures in all_fixtures():
+def write_all(dirs: list[FixtureDir]) -> None:
+    for fixtures in dirs:
         fixtures.write()
         print(fixtures.path.relative_to(PLACEBO.parent.parent.parent))
+
+
+def main() -> None:
+    write_all(all_fixtures())
 
 
 if __name__ == "__main__":
