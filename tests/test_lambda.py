@@ -26,7 +26,7 @@ from c7n.mu import PolicyLambda
 from c7n.policy import Policy
 
 import c7n_keyage
-from demo.localiam import KeySpec, LocalIAM, UserSpec
+from demo.localiam import DEMO_ACCOUNT, LocalIAM
 
 POLICIES = pathlib.Path(__file__).resolve().parent.parent / "policies"
 POLICY_FILE = POLICIES / "access-key-unused-lambda.yml"
@@ -69,18 +69,9 @@ print(json.dumps({
 }))
 """
 
-USERS = [
-    UserSpec("alice-fresh", [KeySpec(created_days_ago=30, last_used_days_ago=1)]),
-    UserSpec("bob-stale", [KeySpec(created_days_ago=400, last_used_days_ago=200)]),
-    UserSpec("dave-abandoned", [KeySpec(created_days_ago=200, last_used_days_ago=None)]),
-    UserSpec(
-        "erin-two-keys",
-        [
-            KeySpec(created_days_ago=20, last_used_days_ago=2),
-            KeySpec(created_days_ago=300, last_used_days_ago=150),
-        ],
-    ),
-]
+# From the demo account: fresh, stale, never used, two keys with slot 1 the newer.
+DEMO_USERS = {"alice-fresh", "bob-stale", "dave-abandoned", "erin-two-keys"}
+USERS = [user for user in DEMO_ACCOUNT if user.name in DEMO_USERS]
 
 
 def lambda_runtime(path: pathlib.Path, names: tuple[str, ...]) -> pathlib.Path:

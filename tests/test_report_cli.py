@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import yaml
 
-from demo.localiam import KeySpec, LocalIAM, UserSpec
+from demo.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
 
 CUSTODIAN = pathlib.Path(sys.executable).parent / "custodian"
 KEYS = '"c7n:unused-keys"'
@@ -31,18 +31,10 @@ FIELDS = [
     f"AgeDays=list:{KEYS}[].days_since_rotation",
     f"StaleKeys=count:{KEYS}",
 ]
+# From the demo account: fresh, stale, never used, two keys with slot 1 the newer.
+DEMO_USERS = {"alice-fresh", "bob-stale", "dave-abandoned", "erin-two-keys"}
 USERS = [
-    UserSpec("alice-fresh", [KeySpec(created_days_ago=30, last_used_days_ago=1)]),
-    UserSpec("bob-stale", [KeySpec(created_days_ago=400, last_used_days_ago=200)]),
-    UserSpec("dave-abandoned", [KeySpec(created_days_ago=200, last_used_days_ago=None)]),
-    # slot 1 fresh; slot 2 used 150 days ago and, at 300 days, past the rotation limit
-    UserSpec(
-        "erin-two-keys",
-        [
-            KeySpec(created_days_ago=20, last_used_days_ago=2),
-            KeySpec(created_days_ago=300, last_used_days_ago=150),
-        ],
-    ),
+    *(user for user in DEMO_ACCOUNT if user.name in DEMO_USERS),
     # both keys stale, one never used: the lists stay aligned key by key
     UserSpec(
         "ivan-both-stale",
