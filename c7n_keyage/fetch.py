@@ -4,19 +4,24 @@ c7n's ``CredentialReport.fetch_credential_report`` sleeps once and retries once:
 ``GenerateCredentialReport``'s ``State``, fails on a second ``ReportInProgress``, does not
 know ``ReportExpired`` and has no backoff for ``Throttling`` / ``LimitExceeded``, which is
 what users meet across many accounts (cloud-custodian #6351, #7265, #7074). So this module
-polls instead, and every pause draws on one budget (``report_timeout``): when it runs out
-the run fails with a clear error rather than reporting "nothing stale".
+polls instead, and every pause and call draws on one budget (``report_timeout`` seconds,
+``MAX_CALLS`` calls): when it runs out the run fails with a clear error rather than
+reporting "nothing stale".
+
+Once the endpoint has been asked for a report and has made one, the report it serves next
+is the freshest it will give, whatever its ``GeneratedTime``: AWS serves its last report
+for up to 4 hours, other endpoints (moto, LocalStack) stamp every report 2015-02-02, and a
+runner's clock may be ahead of AWS's. Polling for a younger one would only spin.
 
 The clock and the sleeper are arguments, so tests wait without sleeping.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -28,6 +33,10 @@ DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperat
 PERMISSIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
 # IAM User Guide, "Getting credential reports": a report younger than this is served again.
 AWS_REGENERATES_AFTER = 4 * 3600.0
+# Most API calls one fetch makes, whatever the delays: report_delay 0 cannot spin.
+MAX_CALLS = 50
+# Generation states after which the endpoint has no newer report to give.
+_DONE = "COMPLETE"
 
 
 class CredentialReportError(Exception):
@@ -44,8 +53,20 @@ class FetchSettings:
 
 @dataclass(frozen=True)
 class RawReport:
+    """A report as served: ``generated`` is its ``GeneratedTime``.
+
+    ``as_of`` is when its data counts from for ``report_max_age``: its ``GeneratedTime``,
+    or, for a report served after the endpoint made one at our request, the moment it was
+    served (the endpoint had nothing fresher to give then).
+    """
+
     content: str | bytes
     generated: datetime
+    as_of: datetime
+    requested: bool = False  # served after we asked the endpoint to generate a report
+
+    def usable(self, now: datetime, max_age: float) -> bool:
+        return (now - self.as_of).total_seconds() <= max_age
 
 
 def utcnow() -> datetime:
@@ -53,25 +74,39 @@ def utcnow() -> datetime:
 
 
 class _Budget:
-    """Pauses that together may not exceed ``timeout`` seconds."""
+    """Calls and pauses that together may not exceed ``MAX_CALLS`` and ``timeout`` seconds."""
 
-    # A zero delay still counts as one second, so report_delay: 0 cannot poll forever.
-    MIN_CHARGE = 1.0
-
-    def __init__(self, timeout: float, sleep: Callable[[float], None]):
+    def __init__(
+        self, timeout: float, clock: Callable[[], datetime], sleep: Callable[[float], None]
+    ):
         self.timeout = timeout
-        self.spent = 0.0
+        self.clock = clock
         self.sleep = sleep
+        self.started = clock()
+        self.calls = 0
+        self.state = "no call made"
+
+    def waited(self) -> float:
+        return max((self.clock() - self.started).total_seconds(), 0.0)
+
+    def call(self, method: Callable[[], dict]) -> dict:
+        if self.calls >= MAX_CALLS:
+            raise self.exhausted()
+        self.calls += 1
+        return method()
 
     def wait(self, seconds: float, why: str) -> None:
-        charge = max(seconds, self.MIN_CHARGE)
-        if self.spent + charge > self.timeout:
-            raise CredentialReportError(
-                f"credential report not ready after waiting {math.ceil(self.spent)}s "
-                f"(report_timeout is {self.timeout:g}s); last state: {why}"
-            )
+        self.state = why
+        if self.waited() + seconds > self.timeout or self.calls >= MAX_CALLS:
+            raise self.exhausted()
         self.sleep(seconds)
-        self.spent += charge
+
+    def exhausted(self) -> CredentialReportError:
+        return CredentialReportError(
+            f"credential report not ready after waiting {self.waited():.0f}s and "
+            f"{self.calls} call(s) (report_timeout is {self.timeout:g}s, at most "
+            f"{MAX_CALLS} calls); last state: {self.state}"
+        )
 
 
 def fetch_report(
@@ -80,56 +115,54 @@ def fetch_report(
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RawReport:
-    """Return a credential report no older than ``settings.max_age``.
+    """Return a usable credential report.
 
-    Generates one when none is present, it has expired, or it is too old; polls
-    ``GenerateCredentialReport`` until its ``State`` is ``COMPLETE``.
+    A report no older than ``settings.max_age`` is used at once. Otherwise (none present,
+    expired, too old) the endpoint is asked to generate one, and the first report it then
+    serves that is not the old one, or any report once it answers ``COMPLETE``, is used.
     """
-    budget = _Budget(settings.timeout, sleep)
-    generated = False
+    budget = _Budget(settings.timeout, clock, sleep)
+    asked: str | None = None  # the last State GenerateCredentialReport answered
+    before: datetime | None = None  # GeneratedTime of the report served before asking
     while True:
         try:
             response = _call(client.get_credential_report, budget)
         except ClientError as e:
             code = _code(e)
-            if code == "ReportInProgress":
-                budget.wait(settings.delay, "ReportInProgress")
-                continue
-            if code not in ("ReportNotPresent", "ReportExpired"):
+            if code not in ("ReportInProgress", "ReportNotPresent", "ReportExpired"):
                 raise _explain(e, "iam:GetCredentialReport") from e
-            response, why = None, code
+            if code == "ReportInProgress" or asked is not None:
+                # Being made, or asked for and not served yet.
+                budget.wait(settings.delay, code)
+                if code == "ReportInProgress" or asked == _DONE:
+                    continue
+            why = code
         else:
-            max_age = settings.max_age
-            if generated:
-                # AWS hands out its last report instead of making one while that is under
-                # four hours old: waiting for a younger one would only run the budget out.
-                max_age = max(max_age, AWS_REGENERATES_AFTER)
-            threshold = clock() - timedelta(seconds=max_age)
-            generated_time = _aware(response["GeneratedTime"])
-            if generated_time >= threshold:
-                return RawReport(response["Content"], generated_time)
-            why = f"report generated {generated_time.isoformat()} is older than report_max_age"
-        if generated:
-            # We asked for a new report and AWS still serves none or the old one.
-            budget.wait(settings.delay, why)
-            continue
-        if not settings.generate:
+            generated = _aware(response["GeneratedTime"])
+            if asked is None:
+                if (clock() - generated).total_seconds() <= settings.max_age:
+                    return RawReport(response["Content"], generated, generated)
+                before = generated
+            elif asked == _DONE or before is None or generated > before:
+                return RawReport(response["Content"], generated, clock(), requested=True)
+            else:
+                # Still the old report while generation runs: wait, then ask again.
+                budget.wait(settings.delay, f"GenerateCredentialReport State {asked}")
+            why = f"report generated {generated.isoformat()} is older than report_max_age"
+        if asked is None and not settings.generate:
             raise CredentialReportError(
                 f"no usable credential report ({why}) and report_generate is false"
             )
-        _generate(client, settings, budget)
-        generated = True
+        asked = _generate(client, settings, budget)
 
 
-def _generate(client: Any, settings: FetchSettings, budget: _Budget) -> None:
-    while True:
-        try:
-            state = _call(client.generate_credential_report, budget).get("State")
-        except ClientError as e:
-            raise _explain(e, "iam:GenerateCredentialReport") from e
-        if state == "COMPLETE":
-            return
-        budget.wait(settings.delay, f"GenerateCredentialReport State {state}")
+def _generate(client: Any, settings: FetchSettings, budget: _Budget) -> str:
+    """Ask for a report once; return the State the endpoint answers."""
+    try:
+        answer = _call(client.generate_credential_report, budget)
+    except ClientError as e:
+        raise _explain(e, "iam:GenerateCredentialReport") from e
+    return answer.get("State") or "unknown"
 
 
 def _call(method: Callable[[], dict], budget: _Budget) -> dict:
@@ -137,12 +170,12 @@ def _call(method: Callable[[], dict], budget: _Budget) -> dict:
     # retry loop is ours; the backoff sequence is c7n's.
     for delay in backoff_delays(1, 32, jitter=True):
         try:
-            return method()
+            return budget.call(method)
         except ClientError as e:
             if _code(e) not in TRANSIENT:
                 raise
             budget.wait(delay, _code(e))
-    return method()
+    return budget.call(method)
 
 
 def _code(error: ClientError) -> str:

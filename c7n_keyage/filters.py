@@ -1,9 +1,9 @@
 """The ``access-key-unused`` filter: the imperative shell around the pure rule.
 
-It fetches (or takes from c7n's cache) the credential report, parses it, asks
-``rule.stale_reasons`` about every key, and, only when the policy will act on keys or asks
-for key IDs, lists the flagged users' keys to identify them. Registration on c7n's
-resources lives in ``registration.py``.
+It takes the account's credential report (``reports.py``), asks ``rule.stale_reasons``
+about every key, and, only when the policy will act on keys or asks for key IDs, confirms
+each flagged user's keys on the live API (``live.py`` reads, ``verify.py`` judges) before
+anything names them. Registration on c7n's resources lives in ``registration.py``.
 """
 
 from __future__ import annotations
@@ -12,34 +12,32 @@ import contextlib
 import gc
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 from c7n.exceptions import PolicyExecutionError, PolicyValidationError
 from c7n.filters import Filter
 from c7n.utils import local_session, type_schema
 
-from c7n_keyage.fetch import (
-    PERMISSIONS,
-    CredentialReportError,
-    FetchSettings,
-    RawReport,
-    fetch_report,
-    utcnow,
-)
+from c7n_keyage import live, scope
+from c7n_keyage.fetch import PERMISSIONS, CredentialReportError, FetchSettings, utcnow
 from c7n_keyage.findings import (
     MATCHED_KEYS,
     UNUSED_KEYS,
     access_entry,
     credential_entry,
     unused_key,
+    verified_key,
 )
-from c7n_keyage.keyids import identify
-from c7n_keyage.options import option_problems
-from c7n_keyage.report import ROOT_USER, AccessKey, Report, UserRow, parse_report
+from c7n_keyage.options import REPORT_OPTIONS, RULE_OPTIONS, option_problems
+from c7n_keyage.report import ROOT_USER, AccessKey, Report, UserRow, future_problems
+from c7n_keyage.reports import account_report
 from c7n_keyage.rule import stale_reasons
+from c7n_keyage.verify import verify
 
 log = logging.getLogger("custodian.keyage")
+
+SOURCE = "credential-report"
 
 
 @contextlib.contextmanager
@@ -59,46 +57,6 @@ def _cyclic_gc_paused():
 
 Flagged = list[tuple[AccessKey, list[str]]]
 
-_REPORT_OPTIONS = {
-    # Same names, meaning and defaults as c7n's ``credential`` filter.
-    "report_generate": {
-        "title": "Generate a report if none is present.",
-        "default": True,
-        "type": "boolean",
-    },
-    "report_delay": {
-        "title": "Seconds to wait between polls while a report is generated.",
-        "default": 10,
-        "type": "number",
-        "minimum": 0,
-    },
-    "report_max_age": {
-        "title": "Number of seconds to consider a report valid.",
-        "default": 60 * 60 * 24,
-        "type": "number",
-        "minimum": 0,
-    },
-    "report_timeout": {
-        "title": "Most seconds to wait in all for a report before failing the policy.",
-        "default": 300,
-        "type": "number",
-        "minimum": 0,
-    },
-}
-_DAYS = {
-    "days": {
-        "title": "Flag an active key unused (never used: created) more than this many days ago.",
-        "type": "integer",
-        "minimum": 1,
-        "default": 90,
-    },
-    "rotation-days": {
-        "title": "Also flag an active key created more than this many days ago, used or not.",
-        "type": "integer",
-        "minimum": 1,
-    },
-}
-
 
 class AccessKeyUnused(Filter):
     """Shared machinery; see ``UserAccessKeyUnused`` for the user-facing docs."""
@@ -106,7 +64,6 @@ class AccessKeyUnused(Filter):
     schema_alias = False
     permissions = PERMISSIONS
     matched_annotation_key = MATCHED_KEYS
-    cache_key_name = "c7n_keyage:credential-report"
     # Injectable so tests wait for a report without sleeping.
     clock = staticmethod(utcnow)
     sleep = staticmethod(time.sleep)
@@ -114,19 +71,20 @@ class AccessKeyUnused(Filter):
     def validate(self):
         # c7n-org, the Lambda handler and --skip-validation skip the JSON schema.
         if problems := option_problems(self.schema, self.data):
-            raise PolicyValidationError(
-                f"policy:{self._policy_name()} filter {self.type}: {'; '.join(problems)}"
-            )
+            raise self.invalid("; ".join(problems))
         return self
+
+    def invalid(self, message: str) -> PolicyValidationError:
+        return PolicyValidationError(f"policy:{self.policy_name()} filter {self.type}: {message}")
 
     def get_permissions(self):
         return list(self.permissions)
 
-    def _policy_name(self) -> str:
+    def policy_name(self) -> str:
         return self.manager.data.get("name", "?") if self.manager else "?"
 
     def settings(self) -> FetchSettings:
-        data = {**{k: v["default"] for k, v in _REPORT_OPTIONS.items()}, **self.data}
+        data = {**{k: v["default"] for k, v in REPORT_OPTIONS.items()}, **self.data}
         return FetchSettings(
             generate=data["report_generate"],
             delay=data["report_delay"],
@@ -135,76 +93,45 @@ class AccessKeyUnused(Filter):
         )
 
     def get_report(self) -> Report:
-        """The account's report, fetched once per account and shared across policies.
-
-        The raw CSV is cached under a key of our own: c7n's key holds c7n's parsed shape,
-        which drops slot numbers, and storing anything else there breaks ``credential``.
-        """
-        settings = self.settings()
-        cache = self.manager._cache
-        with cache:
-            key = {"account": self.manager.config.account_id, self.cache_key_name: True}
-            raw = cache.get(key)
-            too_old = self.clock() - timedelta(seconds=settings.max_age)
-            if not isinstance(raw, RawReport) or raw.generated < too_old:
-                client = local_session(self.manager.session_factory).client("iam")
-                try:
-                    raw = fetch_report(client, settings, clock=self.clock, sleep=self.sleep)
-                except CredentialReportError as e:
-                    # Name the policy: under c7n-org many run side by side.
-                    raise CredentialReportError(f"policy:{self._policy_name()} {e}") from e
-                cache.save(key, raw)
-        report = parse_report(raw.content)
-        for problem in report.problems:
-            log.warning("policy:%s %s: %s", self._policy_name(), self.type, problem)
-        return report
+        """The account's report: fetched once per account, shared by policies and sources."""
+        try:
+            return account_report(
+                self.manager, self.settings(), self.clock, self.sleep, self.policy_name()
+            )
+        except CredentialReportError as e:
+            # Name the policy: under c7n-org many run side by side.
+            raise CredentialReportError(f"policy:{self.policy_name()} {e}") from e
 
     def judge(self, row: UserRow, now: datetime) -> Flagged:
-        for problem in row.problems:
-            log.warning("policy:%s %s: %s", self._policy_name(), self.type, problem)
-        days = self.data.get("days", _DAYS["days"]["default"])
-        rotation_days = self.data.get("rotation-days")
+        for problem in row.problems + future_problems(row, now):
+            log.warning("policy:%s %s: %s", self.policy_name(), self.type, problem)
+        days, rotation_days = self.days()
         return [
             (key, reasons)
             for key in row.keys
             if (reasons := stale_reasons(key, now, days, rotation_days))
         ]
 
-    def annotate(self, resource: dict, user: str, flagged: Flagged, now: datetime, listed=None):
-        """Write ``c7n:unused-keys`` and merge ``c7n:matched-keys``.
+    def days(self) -> tuple[int, int | None]:
+        return self.data.get("days", RULE_OPTIONS["days"]["default"]), self.data.get(
+            "rotation-days"
+        )
 
-        ``listed`` maps slots to ListAccessKeys entries when keys were listed; then only
-        identified keys get a matched entry, so ``remove-keys`` touches nothing else.
-        """
-        found, matched = [], []
-        for key, reasons in flagged:
-            entry = unused_key(key, reasons, now)
-            if listed is not None:
-                if key.slot in listed:
-                    entry["access_key_id"] = listed[key.slot]["AccessKeyId"]
-                    matched.append(access_entry(listed[key.slot]))
-                else:
-                    log.warning(
-                        "policy:%s user %s: stale key slot %d cannot be identified (created "
-                        "%s: no creation date, or another active key of the same second); "
-                        "no action will touch it",
-                        self._policy_name(),
-                        user,
-                        key.slot,
-                        entry["last_rotated"],
-                    )
-            elif key.last_rotated is not None:
+    def annotate_report(self, resource: dict, user: str, flagged: Flagged, now: datetime):
+        """Annotate from the report alone: entries in the shape of c7n's ``credential``."""
+        matched = []
+        for key, _ in flagged:
+            if key.last_rotated is not None:
                 matched.append(credential_entry(key))
             else:
                 log.warning(
                     "policy:%s user %s: stale key slot %d has no creation date in the report; "
                     "it cannot be identified and gets no matched entry",
-                    self._policy_name(),
+                    self.policy_name(),
                     user,
                     key.slot,
                 )
-            found.append(entry)
-        resource[UNUSED_KEYS] = found
+        resource[UNUSED_KEYS] = [unused_key(key, reasons, now) for key, reasons in flagged]
         self.merge_annotation(resource, MATCHED_KEYS, matched)
 
 
@@ -221,11 +148,15 @@ class UserAccessKeyUnused(AccessKeyUnused):
     flagged, and the slot number is never taken to mean the older key. This reproduces
     Panther's ``AWS.AccessKey.Unused`` (CIS 1.3, PCI 8.1.4).
 
-    Each flagged key is described in ``c7n:unused-keys`` (slot, dates, days, reasons and,
-    when listed, ``access_key_id``). ``c7n:matched-keys`` names exactly the flagged keys,
-    so ``remove-keys`` with ``matched: true`` disables or deletes those and no other: when
-    a policy has a ``remove-keys`` action (or ``resolve-key-ids: true``) the filter lists
-    the keys of flagged users only, and leaves them in ``c7n:AccessKeys``.
+    The report screens; the live API confirms. When the policy has a ``remove-keys``
+    action (or ``resolve-key-ids: true``), each user the report flags gets one
+    ``ListAccessKeys`` and one ``GetAccessKeyLastUsed`` per active key, every active key is
+    judged again on those live dates, and only the keys stale by the live data are named,
+    by ``AccessKeyId``, in ``c7n:matched-keys``: ``remove-keys`` with ``matched: true``
+    disables or deletes exactly those. Users the report does not flag get no call.
+
+    Each flagged key is described in ``c7n:unused-keys`` (slot, dates, days, reasons,
+    ``verified`` and, when verified, ``access_key_id``).
 
     :example:
 
@@ -257,28 +188,46 @@ class UserAccessKeyUnused(AccessKeyUnused):
             - type: remove-keys
               matched: true
               disable: true
+
+    :example:
+
+    Large accounts: users from the credential report itself, one IAM call per account:
+
+    .. code-block:: yaml
+
+      policies:
+        - name: iam-access-key-unused-large
+          resource: iam-user
+          source: credential-report
+          filters:
+            - type: access-key-unused
     """
 
     schema = type_schema(
         "access-key-unused",
-        **_DAYS,
+        **RULE_OPTIONS,
         **{
             "resolve-key-ids": {
-                "title": "List flagged users' keys to add each key's access_key_id.",
+                "title": "Confirm flagged users' keys live and add each key's access_key_id.",
                 "type": "boolean",
                 "default": False,
             }
         },
-        **_REPORT_OPTIONS,
+        **REPORT_OPTIONS,
     )
 
     def validate(self):
         super().validate()
         if any(not action.get("matched") for action in self._remove_keys_actions()):
-            raise PolicyValidationError(
-                f"policy:{self._policy_name()} remove-keys needs matched: true beside "
-                f"{self.type}: without it remove-keys acts on every key of a matched "
-                "user, not only the stale ones"
+            raise self.invalid(
+                "remove-keys needs matched: true: without it remove-keys acts on every key "
+                "of a matched user, not only the stale ones"
+            )
+        if self._remove_keys_actions() and any(b.type == "not" for b in scope.ancestors(self)):
+            raise self.invalid(
+                "cannot be negated (inside not:) in a policy that removes keys: matched keys "
+                "have no meaning under negation, and remove-keys would act on keys this "
+                "filter never flagged"
             )
         return self
 
@@ -288,96 +237,154 @@ class UserAccessKeyUnused(AccessKeyUnused):
         actions = [a if isinstance(a, dict) else {"type": a} for a in actions]
         return [a for a in actions if a.get("type") == "remove-keys"]
 
-    def lists_keys(self) -> bool:
-        """Whether ListAccessKeys is needed: to act on keys, or to report their IDs."""
+    def verifies(self) -> bool:
+        """Whether flagged users' keys are read live: to act on keys, or to name them."""
         return bool(self.data.get("resolve-key-ids") or self._remove_keys_actions())
 
+    def details_users(self) -> bool:
+        """With the report as the source, whether something after this filter needs the
+        per-user detail (tags, permissions boundary) the report lacks."""
+        data = self.manager.data if self.manager else {}
+        return data.get("source") == SOURCE and bool(
+            len(data.get("filters", ())) > 1 or data.get("actions")
+        )
+
     def get_permissions(self):
-        return super().get_permissions() + (["iam:ListAccessKeys"] if self.lists_keys() else [])
+        return (
+            super().get_permissions()
+            + (list(live.PERMISSIONS) if self.verifies() else [])
+            + (["iam:GetUser"] if self.details_users() else [])
+        )
 
     def process(self, resources, event=None):
+        scope.claim(self, resources)
         with _cyclic_gc_paused():
-            now, matched = self.judge_users(resources)
-        if self.lists_keys():
-            # One API call per flagged user: the collector stays on meanwhile.
-            matched = self.drop_keys_gone(matched)
-        with _cyclic_gc_paused():
-            for resource, flagged, listed in matched:
-                self.annotate(resource, resource["UserName"], flagged, now, listed)
-        return [resource for resource, _, _ in matched]
+            now, flagged = self.screen(resources)
+        if self.verifies():
+            # API calls per flagged user: the collector stays on meanwhile.
+            matched = self.confirm(flagged, now)
+        else:
+            with _cyclic_gc_paused():
+                for resource, (_, keys) in flagged:
+                    self.annotate_report(resource, resource["UserName"], keys, now)
+            matched = [resource for resource, _ in flagged]
+        if self.details_users():
+            matched = self.add_user_details(matched)
+        return matched
 
-    def judge_users(self, resources: list[dict]) -> tuple[datetime, list]:
-        """``(now, [(resource, flagged, None)])`` for users with a flagged key."""
+    def screen(self, resources: list[dict]) -> tuple[datetime, list]:
+        """``(now, [(resource, (row, flagged keys))])`` for users the report flags."""
         report = self.get_report()
         now = self.clock()
-        matched, missing = [], []
+        flagged, missing = [], []
         for resource in resources:
             row = report.rows.get(resource["UserName"])
-            if row is None:
+            if row is None and resource["UserName"] in report.unreadable:
+                log.warning(
+                    "policy:%s user %s: its credential report row (line %d) could not be read; "
+                    "not judged",
+                    self.policy_name(),
+                    resource["UserName"],
+                    report.unreadable[resource["UserName"]],
+                )
+            elif row is None:
                 missing.append(resource["UserName"])
-            elif flagged := self.judge(row, now):
-                matched.append((resource, flagged, None))
+            elif keys := self.judge(row, now):
+                flagged.append((resource, (row, keys)))
         if missing:
             log.info(
                 "policy:%s %d user(s) not in the credential report (created since it was "
                 "generated?), not judged: %s",
-                self._policy_name(),
+                self.policy_name(),
                 len(missing),
                 ", ".join(missing[:20]),
             )
-        return now, matched
+        return now, flagged
 
-    def drop_keys_gone(self, matched: list) -> list:
-        """List flagged users' keys; keep the keys still active, with their entries."""
-        clients = {}  # one IAM client for all users: boto3 takes milliseconds to make one
+    def confirm(self, flagged: list, now: datetime) -> list[dict]:
+        """Read flagged users' keys live; keep the users with a key stale by live data."""
+        client = local_session(self.manager.session_factory).client("iam")
+        days, rotation_days = self.days()
         kept = []
-        for resource, flagged, _ in matched:
-            listed, gone = self.identify_keys(resource, flagged, clients)
-            if gone:
-                # The report is up to hours old; the listing is now. A key no longer
-                # active is not stale, and needs no action or notice (#5583).
+        for resource, (row, keys) in flagged:
+            user = resource["UserName"]
+            found = self.read_live(client, user)
+            if found is None:
+                continue
+            verdict = verify(row.keys, [k for k, _ in keys], found.keys, now, days, rotation_days)
+            for key, why in verdict.cleared:
                 log.info(
-                    "policy:%s user %s: key slot(s) %s deleted, disabled or replaced "
-                    "since the report; not flagged",
-                    self._policy_name(),
-                    resource["UserName"],
-                    sorted(gone),
+                    "policy:%s user %s: key slot %d (created %s), stale by the report, is not "
+                    "stale by the live API: %s; left alone",
+                    self.policy_name(),
+                    user,
+                    key.slot,
+                    key.last_rotated.isoformat() if key.last_rotated else "unknown",
+                    why,
                 )
-                flagged = [(key, why) for key, why in flagged if key.slot not in gone]
-            if flagged:
-                kept.append((resource, flagged, listed))
+            for entry, error in found.unknown:
+                log.warning(
+                    "policy:%s user %s: last use of key %s could not be read (%s); its "
+                    "state is unknown, so nothing will act on it",
+                    self.policy_name(),
+                    user,
+                    entry["AccessKeyId"],
+                    error,
+                )
+            # The listing is current: remove-keys acts on it instead of listing again.
+            resource[scope.ACCESS_KEYS] = found.listed
+            if verdict.stale:
+                resource[UNUSED_KEYS] = [verified_key(stale, now) for stale in verdict.stale]
+                self.merge_annotation(
+                    resource, MATCHED_KEYS, [access_entry(s.live.listed) for s in verdict.stale]
+                )
+                kept.append(resource)
         return kept
 
-    def identify_keys(
-        self, resource: dict, flagged: Flagged, clients: dict
-    ) -> tuple[dict[int, dict], set[int]]:
-        """List the user's keys once (kept for ``remove-keys``) and identify the flagged.
+    def read_live(self, client, user: str) -> live.LiveKeys | None:
+        try:
+            found = live.read_live_keys(client, user, self.manager.retry)
+        except ClientError as e:
+            if live.is_denied(e):
+                raise PolicyExecutionError(
+                    f"policy:{self.policy_name()} access denied reading user {user}'s keys: "
+                    f"the role running this policy needs {' and '.join(live.PERMISSIONS)} "
+                    f"({e})"
+                ) from e
+            log.warning(
+                "policy:%s user %s: keys could not be listed (%s); their state is unknown, "
+                "so nothing will act on them",
+                self.policy_name(),
+                user,
+                e,
+            )
+            return None
+        if found is None:
+            log.warning(
+                "policy:%s user %s was deleted since the credential report; skipped",
+                self.policy_name(),
+                user,
+            )
+        return found
 
-        Returns ``keyids.identify``'s ``(found, gone)``.
-        """
-        if not any(key.last_rotated for key, _ in flagged):
-            return {}, set()
-        if "c7n:AccessKeys" not in resource:
-            if "iam" not in clients:
-                clients["iam"] = local_session(self.manager.session_factory).client("iam")
-            client = clients["iam"]
-            try:
-                resource["c7n:AccessKeys"] = client.list_access_keys(UserName=resource["UserName"])[
-                    "AccessKeyMetadata"
-                ]
-            except ClientError as e:
-                if e.response["Error"]["Code"] != "NoSuchEntity":
-                    raise PolicyExecutionError(
-                        f"policy:{self._policy_name()} iam:ListAccessKeys failed for user "
-                        f"{resource['UserName']}: {e}"
-                    ) from e
+    def add_user_details(self, resources: list[dict]) -> list[dict]:
+        """``GetUser`` for the flagged users only: what the report lacks (tags...)."""
+        client = local_session(self.manager.session_factory).client("iam")
+        kept = []
+        for resource in resources:
+            detail = self.manager.retry(
+                client.get_user, UserName=resource["UserName"], ignore_err_codes=("NoSuchEntity",)
+            )
+            if detail is None:
                 log.warning(
-                    "policy:%s user %s was deleted since the report; nothing to act on",
-                    self._policy_name(),
+                    "policy:%s user %s was deleted since the credential report; skipped",
+                    self.policy_name(),
                     resource["UserName"],
                 )
-                resource["c7n:AccessKeys"] = []
-        return identify((key for key, _ in flagged), resource["c7n:AccessKeys"])
+                continue
+            resource.update(detail["User"])
+            kept.append(resource)
+        return kept
 
 
 class AccountAccessKeyUnused(AccessKeyUnused):
@@ -399,21 +406,22 @@ class AccountAccessKeyUnused(AccessKeyUnused):
               days: 90
     """
 
-    schema = type_schema("access-key-unused", **_DAYS, **_REPORT_OPTIONS)
+    schema = type_schema("access-key-unused", **RULE_OPTIONS, **REPORT_OPTIONS)
 
     def process(self, resources, event=None):
+        scope.claim(self, resources)
         with _cyclic_gc_paused():
             report = self.get_report()
         now = self.clock()
         row = report.rows.get(ROOT_USER)
         if row is None:
             log.warning(
-                "policy:%s no %s row in the credential report", self._policy_name(), ROOT_USER
+                "policy:%s no %s row in the credential report", self.policy_name(), ROOT_USER
             )
             return []
         flagged = self.judge(row, now)
         if not flagged:
             return []
         for resource in resources:
-            self.annotate(resource, ROOT_USER, flagged, now)
+            self.annotate_report(resource, ROOT_USER, flagged, now)
         return resources

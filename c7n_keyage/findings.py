@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from c7n_keyage.report import UNREADABLE, AccessKey
+from c7n_keyage.verify import Stale
 
 UNUSED_KEYS = "c7n:unused-keys"
 MATCHED_KEYS = "c7n:matched-keys"
@@ -20,9 +21,9 @@ def _days(now: datetime, then) -> int | None:
 
 
 def unused_key(key: AccessKey, reasons: list[str], now: datetime) -> dict:
-    """One ``c7n:unused-keys`` entry: what a person needs to act on the key."""
+    """One ``c7n:unused-keys`` entry from the report: what a person needs to act on the key."""
     return {
-        "slot": key.slot,
+        "slot": key.slot or None,
         "last_rotated": _iso(key.last_rotated),
         "last_used_date": _iso(key.last_used),
         "last_used_service": key.last_used_service,
@@ -30,7 +31,19 @@ def unused_key(key: AccessKey, reasons: list[str], now: datetime) -> dict:
         "reasons": list(reasons),
         "days_since_use": _days(now, key.last_used),
         "days_since_rotation": _days(now, key.last_rotated),
+        "verified": False,
     }
+
+
+def verified_key(stale: Stale, now: datetime) -> dict:
+    """One ``c7n:unused-keys`` entry for a key stale by the live API, named by its ID.
+
+    ``slot`` is None when the report cannot tell which slot the key is (twins).
+    """
+    entry = unused_key(stale.key, stale.reasons, now)
+    entry["access_key_id"] = stale.live.key_id
+    entry["verified"] = True
+    return entry
 
 
 def credential_entry(key: AccessKey) -> dict:

@@ -10,7 +10,7 @@ not read ``.pth`` files; ``c7n_keyage.handler`` imports the package there.
 
 import sys
 
-TARGETS = ("c7n.resources.iam", "c7n.resources.account")
+TARGETS = ("c7n.query", "c7n.resources.iam", "c7n.resources.account")
 
 
 class _Loader:

@@ -1,4 +1,11 @@
-"""Put the filter classes on c7n's resource registries; safe to call any number of times."""
+"""Put the plugin on c7n's registries; safe to call any number of times.
+
+The filter goes on ``iam-user`` and ``account``. The ``credential-report`` source goes in
+c7n's global ``sources`` registry as soon as ``c7n.query`` is imported (the policy schema's
+``source`` enum is built from it, so the stock ``custodian validate`` accepts it; the
+source itself refuses every resource but ``iam-user``), and in ``iam-user``'s
+``source_mapping``, where c7n looks first.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +15,27 @@ NAME = "access-key-unused"
 
 
 def register_module(module: ModuleType) -> None:
-    """Register on the resource class ``module`` defines (``c7n.resources.iam`` / ``.account``)."""
-    from c7n_keyage import filters
+    """Register what belongs on ``module`` (``c7n.query``, ``c7n.resources.iam``, ``.account``)."""
+    if module.__name__ == "c7n.query":
+        from c7n_keyage import source
 
-    if module.__name__ == "c7n.resources.iam":
-        _register(module.User.filter_registry, filters.UserAccessKeyUnused)
+        _register(module.sources, source.NAME, source.CredentialReportSource)
+    elif module.__name__ == "c7n.resources.iam":
+        from c7n_keyage import filters, source
+
+        _register(module.User.filter_registry, NAME, filters.UserAccessKeyUnused)
+        if module.User.source_mapping.get(source.NAME) is not source.CredentialReportSource:
+            # A copy: c7n's mapping is a class attribute that other code may hold.
+            module.User.source_mapping = {
+                **module.User.source_mapping,
+                source.NAME: source.CredentialReportSource,
+            }
     elif module.__name__ == "c7n.resources.account":
-        _register(module.Account.filter_registry, filters.AccountAccessKeyUnused)
+        from c7n_keyage import filters
+
+        _register(module.Account.filter_registry, NAME, filters.AccountAccessKeyUnused)
 
 
-def _register(registry, cls) -> None:
-    if registry.get(NAME) is not cls:
-        registry.register(NAME, cls)
+def _register(registry, name: str, cls) -> None:
+    if registry.get(name) is not cls:
+        registry.register(name, cls)

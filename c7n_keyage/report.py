@@ -5,10 +5,11 @@ dates as strings and reads a garbled value as "never used"; this one is pure and
 every value that cannot be trusted becomes "unknown" and a problem that names the user,
 the slot and the column, so the rule never judges a key on data it cannot read. In a
 last-used column ``N/A``, ``no_information``, an empty value or Go's zero time means
-"never used", anything else unparseable means "unknown"; a row with too many
-fields, a short row other than the last, a row over several lines and a user with
-conflicting rows are not judged at all; the last field of a report cut off without a
-final line break is not trusted.
+"never used", anything else unparseable means "unknown". A row that cannot be read (too
+many fields that the ARN cannot realign, a short row other than the last, a row over
+several lines) is a problem naming its line, and is nobody's row; a user with conflicting
+rows is not judged at all; the last field of a report cut off without a final line break
+is not trusted.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 
 ROOT_USER = "<root_account>"
 SLOTS = (1, 2)
@@ -67,17 +68,24 @@ class AccessKey:
 
 @dataclass(frozen=True, slots=True)
 class UserRow:
-    """A user's row: its judgeable keys and what could not be read."""
+    """A user's row: its judgeable keys and what could not be read.
+
+    ``arn`` and ``created`` (``user_creation_time``) are None when absent or unreadable.
+    """
 
     user: str
     keys: tuple[AccessKey, ...]
     problems: tuple[str, ...] = ()
+    arn: str | None = None
+    created: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Report:
     rows: dict[str, UserRow]
     problems: tuple[str, ...] = field(default=())
+    # Names an unreadable row may have been for -> its line: for a warning, never a verdict.
+    unreadable: dict[str, int] = field(default_factory=dict)
 
 
 def parse_date(value: str) -> datetime | None:
@@ -141,22 +149,29 @@ def parse_report(content: str | bytes) -> Report:
         if f"access_key_{slot}_active" in columns
     ]
     user_at, width = columns["user"], len(header)
+    about = (columns.get("arn"), columns.get("user_creation_time"))
+    # An unquoted comma in a user name (IAM allows it) splits the name and the ARN that
+    # ends with it; the ARN, right after the user in AWS's order, tells the pieces apart.
+    arn_at = columns.get("arn") if columns.get("arn") == user_at + 1 else None
     # Without a final line break the report may have been cut inside its last field.
     ends_cleanly = content.endswith(("\n", "\r"))
     rows: dict[str, UserRow] = {}
+    unreadable: dict[str, int] = {}
     conflicting: dict[str, list[str]] = {}
     try:
-        for fields, spanned, last in _records(reader):
-            row = _parse_row(fields, user_at, width, slots, last, last and not ends_cleanly)
-            if spanned > 1:
-                # AWS never writes a line break in a field: a quote left open swallowed
-                # the lines after it, users included.
-                user = row.user.partition("\n")[0]
-                problem = (
-                    f"user {user}: row runs over {spanned} lines (a quote left open?); "
-                    "no key judged, and users on those lines are lost"
-                )
-                row = UserRow(user, (), (problem,))
+        for fields, line, spanned, last in _records(reader):
+            why = _unreadable(fields, spanned, width, last)
+            if why and len(fields) > width and arn_at is not None:
+                realigned = _realign(fields, user_at, width)
+                fields, why = (realigned, None) if realigned else (fields, why)
+            if why:
+                # Only this row is lost: a name read from it could be another user's
+                # (``ops,admin`` read as ``ops``), so it is never judged as anyone's.
+                problems.append(f"line {line}: {why}; that row is not judged")
+                for name in _names_in(fields, user_at):
+                    unreadable.setdefault(name, line)
+                continue
+            row = _parse_row(fields, user_at, about, width, slots, last and not ends_cleanly)
             seen = rows.setdefault(row.user, row)
             # Duplicates conflict only when their keys differ: same keys, same verdicts.
             if seen.keys != row.keys and row.user not in conflicting:
@@ -172,10 +187,18 @@ def parse_report(content: str | bytes) -> Report:
             f"user {user}: several different rows in the report (differing in "
             f"{', '.join(differing)}); no key judged"
         )
-        rows[user] = UserRow(user, (), (problem,))
+        first = rows[user]
+        rows[user] = UserRow(user, (), (problem,), first.arn, first.created)
+    for user, line in unreadable.items():
+        if (row := rows.get(user)) is not None:
+            problem = (
+                f"user {user}: line {line} of the report could not be read and may be this "
+                "user's too; judged on its readable row"
+            )
+            rows[user] = replace(row, problems=(*row.problems, problem))
     if not rows:
         problems.append("credential report has no rows (not even <root_account>)")
-    return Report(rows, tuple(problems))
+    return Report(rows, tuple(problems), unreadable)
 
 
 _KEY_COLUMNS = ("active", "last_rotated", "last_used_date", "last_used_service", "last_used_region")
@@ -207,17 +230,17 @@ def _differing(one: UserRow, other: UserRow) -> list[str]:
     return names
 
 
-def _records(reader) -> Iterator[tuple[list[str], int, bool]]:
-    """Non-blank rows, with the lines each spans and whether it is the last one."""
+def _records(reader) -> Iterator[tuple[list[str], int, int, bool]]:
+    """Non-blank rows, with their first line, the lines each spans and whether it is last."""
     line, previous = reader.line_num, None
     try:
         for fields in reader:
-            spanned, line = reader.line_num - line, reader.line_num
+            first, spanned, line = line + 1, reader.line_num - line, reader.line_num
             if not "".join(fields).strip():
                 continue
             if previous is not None:
                 yield *previous, False
-            previous = fields, spanned
+            previous = fields, first, spanned
     except csv.Error:
         if previous is not None:
             yield *previous, False
@@ -226,24 +249,60 @@ def _records(reader) -> Iterator[tuple[list[str], int, bool]]:
         yield *previous, True
 
 
+def _unreadable(fields: list[str], spanned: int, width: int, last: bool) -> str | None:
+    """Why a row cannot be read at all, or None."""
+    if spanned > 1:
+        # AWS never writes a line break in a field: a quote left open swallowed the lines
+        # after it, users included.
+        return f"a quoted field runs over {spanned} lines (a quote left open?), users included"
+    count = len(fields)
+    if count > width:
+        return (
+            f"{count} fields where the header has {width} (an unquoted comma?) and the arn "
+            "column does not realign them"
+        )
+    if count < width and not last:
+        return f"{count} fields where the header has {width}: its columns may be shifted"
+    return None
+
+
+def _realign(fields: list[str], user_at: int, width: int) -> list[str] | None:
+    """Join a user name and its ARN split by unquoted commas, when the ARN vouches for it.
+
+    The fields before the user and after the ARN are fixed; between them, the name runs up
+    to the first field that starts an ARN (IAM names cannot hold ``:``), and the ARN must
+    end with ``/`` and that name. Anything else is ambiguous: None.
+    """
+    tail = width - user_at - 2
+    middle = fields[user_at : len(fields) - tail]
+    start = next((i for i, f in enumerate(middle) if f.startswith("arn:")), 0)
+    if start == 0:
+        return None
+    user, arn = ",".join(middle[:start]), ",".join(middle[start:])
+    if not arn.endswith("/" + user):
+        return None
+    return [*fields[:user_at], user, arn, *fields[len(fields) - tail :]]
+
+
+def _names_in(fields: list[str], user_at: int) -> list[str]:
+    """Who an unreadable row may be for: its user field, and the name before an ARN."""
+    names = [fields[user_at].partition("\n")[0]] if user_at < len(fields) else []
+    start = next((i for i, f in enumerate(fields[user_at:]) if f.startswith("arn:")), 0)
+    if start > 1:
+        names.append(",".join(fields[user_at : user_at + start]))
+    return [name for name in names if name]
+
+
 def _parse_row(
     fields: list[str],
     user_at: int,
+    about: tuple[int | None, int | None],
     width: int,
     slots: list[tuple[int, tuple]],
-    last: bool,
     cut: bool,
 ) -> UserRow:
     count = len(fields)
     user = fields[user_at] if user_at < count else ""
-    if count != width and (count > width or not last):
-        # An unquoted comma, or a field lost in the middle of the report, shifted the
-        # columns after it: nothing here can be trusted.
-        problem = (
-            f"user {user}: row has {count} fields, the header {width}: its columns may be "
-            "shifted; no key judged"
-        )
-        return UserRow(user, (), (problem,))
     # The last row is short when the report was cut off, and its last field may be cut
     # even when no field is missing: that field (a date cut to another valid date, a
     # user name cut to another's) is read as missing, like the fields after it.
@@ -258,7 +317,15 @@ def _parse_row(
         key = _parse_key(slot, raw, user, problems)
         if key is not None:
             keys.append(key)
-    return UserRow(user, tuple(keys), tuple(problems))
+    arn, created = (fields[i] if i is not None and i < usable else None for i in about)
+    return UserRow(user, tuple(keys), tuple(problems), arn or None, _date_or_none(created))
+
+
+def _date_or_none(raw: str | None) -> datetime | None:
+    try:
+        return parse_date(raw) if raw is not None else None
+    except ValueError:
+        return None
 
 
 def _problem(user: str, slot: int, column: str, raw: str | None, consequence: str) -> str:
@@ -300,3 +367,18 @@ def _name(raw: str | None) -> str | None:
     if raw is None or raw == "N/A" or raw.strip().lower() in _NOT_A_VALUE:
         return None
     return raw.strip()
+
+
+# A date further ahead than this is not clock skew: worth a warning.
+_FUTURE = timedelta(days=1)
+
+
+def future_problems(row: UserRow, now: datetime) -> tuple[str, ...]:
+    """A problem for each key date more than a day after ``now`` (counted as recent)."""
+    return tuple(
+        f"user {row.user}: key slot {key.slot}: access_key_{key.slot}_{column} is "
+        f"{value.isoformat()}, more than a day in the future; counted as recent"
+        for key in row.keys
+        for column, value in (("last_rotated", key.last_rotated), ("last_used_date", key.last_used))
+        if isinstance(value, datetime) and value - now > _FUTURE
+    )

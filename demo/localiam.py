@@ -272,15 +272,18 @@ class LocalIAM:
     Every API request the server receives (from this process or another) is
     logged in `calls`, so a test can assert what a `custodian run` did.
     While it runs, the credential report behaves as on AWS (see the module
-    docstring): a snapshot with its real generation time.
+    docstring): a snapshot with its real generation time. With
+    ``aws_like_report=False`` it is moto's own, as LocalStack serves it: rebuilt
+    on every read and dated 2015-02-02.
 
     While running, werkzeug's per-request access log (INFO on the "werkzeug"
     logger, printed to stderr by default) is silenced unless that logger's level
     was set explicitly; the level is restored on exit.
     """
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, aws_like_report: bool = True) -> None:
         self._requested_port = port
+        self._aws_like_report = aws_like_report
         self._server: ThreadedMotoServer | None = None
         self._port: int | None = None
         self._clients: list[Any] = []
@@ -310,7 +313,7 @@ class LocalIAM:
             wsgi_server = server._server
             self._recorder = _Recorder(wsgi_server.app)
             wsgi_server.app = self._recorder
-            _aws_like_report(True)
+            _aws_like_report(self._aws_like_report)
             # With port 0 the OS picked the port; read back what was bound.
             self._port = server.get_host_and_port()[1]
             self._reset()
@@ -524,6 +527,29 @@ class LocalIAM:
             if created_dates:
                 model.create_date = min(created_dates)
         return key_ids
+
+    def use_key(
+        self,
+        user: str,
+        key_id: str,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        when: datetime | None = None,
+    ) -> None:
+        """Record a use of `key_id` at `when` (default now), as a signed request would.
+
+        The credential report snapshot taken before keeps the older date, as on AWS.
+        """
+        self._running_port()
+        key = next(
+            k
+            for k in iam_backends[account_id]["global"].users[user].access_keys
+            if k.access_key_id == key_id
+        )
+        key.last_used = AccessKeyLastUsed(
+            timestamp=_naive_utc(when if when is not None else datetime.now(timezone.utc)),
+            service=_LAST_USED_SERVICE,
+            region=REGION,
+        )
 
     def key_states(self, account_id: str = DEFAULT_ACCOUNT_ID) -> dict[str, dict[str, str]]:
         """``{user: {access_key_id: "Active" | "Inactive"}}`` read through the API."""

@@ -14,6 +14,7 @@ from c7n.config import Config
 from c7n.loader import PolicyLoader
 from c7n.utils import reset_session_cache
 
+from c7n_keyage import reports
 from c7n_keyage.filters import AccessKeyUnused
 from tests.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
 
@@ -77,6 +78,14 @@ def replay(request, replay_from):
     return replay_from(request.node.originalname)
 
 
+@pytest.fixture(autouse=True)
+def no_report_held():
+    """Each test fetches its own report: the process-wide store starts and ends empty."""
+    reports.forget()
+    yield
+    reports.forget()
+
+
 @pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False):
@@ -94,9 +103,16 @@ def memory_cache():
 def run_policy(tmp_path):
     """Load (validating against the JSON schema) and run one policy; return the policy."""
 
-    def run(data: dict, replay: Replay, cache: str = "", dryrun: bool = False, validate=True):
+    def run(
+        data: dict,
+        replay: Replay,
+        cache: str = "",
+        dryrun: bool = False,
+        validate=True,
+        account_id: str = ACCOUNT_ID,
+    ):
         config = Config.empty(
-            account_id=ACCOUNT_ID,
+            account_id=account_id,
             region="us-east-1",
             output_dir=str(tmp_path / "out"),
             cache=cache,

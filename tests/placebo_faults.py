@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from tests.placebo_fixtures import (
     NOW,
@@ -33,6 +33,8 @@ BAD_REPORTS = pathlib.Path(__file__).parent / "data" / "bad_reports"
 # regeneration) and of one older than the default report_max_age (a day).
 FRESH = NOW - timedelta(hours=2)
 OLD = NOW - timedelta(days=3)
+# moto stamps every report with this GeneratedTime.
+MOTO_GENERATED = datetime(2015, 2, 2, tzinfo=timezone.utc)
 # A report whose content tells it apart from the standard one.
 OLD_REPORT = STANDARD_REPORT.split("\n")[0] + "\n" + "old-report,arn:aws:iam::123456789012:user/x"
 
@@ -67,10 +69,11 @@ GET, GENERATE = "GetCredentialReport", "GenerateCredentialReport"
 # scenario -> the answers, in the order the client asks for them
 SCENARIOS: dict[str, list[tuple[str, dict]]] = {
     "fresh": [(GET, report())],
+    # AWS: generation starts, Get says in progress until the new report is served.
     "not_present": [
         (GET, NOT_PRESENT),
         (GENERATE, state("STARTED")),
-        (GENERATE, state("COMPLETE")),
+        (GET, IN_PROGRESS),
         (GET, report(NOW)),
     ],
     # Generate says COMPLETE, and Get still lags behind: not present, then in progress.
@@ -81,12 +84,13 @@ SCENARIOS: dict[str, list[tuple[str, dict]]] = {
         (GET, IN_PROGRESS),
         (GET, report(NOW)),
     ],
+    # Get serves nothing while Generate goes STARTED, INPROGRESS, COMPLETE.
     "generate_states": [
         (GET, NOT_PRESENT),
         (GENERATE, state("STARTED")),
+        (GET, NOT_PRESENT),
         (GENERATE, state("INPROGRESS")),
-        (GENERATE, state("INPROGRESS")),
-        (GENERATE, state("INPROGRESS")),
+        (GET, NOT_PRESENT),
         (GENERATE, state("COMPLETE")),
         (GET, report(NOW)),
     ],
@@ -113,6 +117,14 @@ SCENARIOS: dict[str, list[tuple[str, dict]]] = {
     "too_old": [
         (GET, report(OLD, OLD_REPORT)),
         (GENERATE, state("STARTED")),
+        (GET, IN_PROGRESS),
+        (GET, report(NOW)),
+    ],
+    # While the new report is made, Get still serves the old one: wait, ask again.
+    "too_old_served_while_generating": [
+        (GET, report(OLD, OLD_REPORT)),
+        (GENERATE, state("STARTED")),
+        (GET, report(OLD, OLD_REPORT)),
         (GENERATE, state("COMPLETE")),
         (GET, report(NOW)),
     ],
@@ -122,8 +134,26 @@ SCENARIOS: dict[str, list[tuple[str, dict]]] = {
         (GENERATE, state("COMPLETE")),
         (GET, report(FRESH)),
     ],
-    # Generate says COMPLETE, and Get serves a three-day-old report for ever.
-    "stays_old": [(GET, report(OLD, OLD_REPORT)), (GENERATE, state("COMPLETE"))],
+    # Generate says COMPLETE, and Get serves a three-day-old report: the freshest there is.
+    "stays_old": [
+        (GET, report(OLD)),
+        (GENERATE, state("COMPLETE")),
+        (GET, report(OLD)),
+    ],
+    # An unmodified moto server (LocalStack): no report, STARTED, then one dated 2015.
+    "moto_first": [
+        (GET, NOT_PRESENT),
+        (GENERATE, state("STARTED")),
+        (GET, report(MOTO_GENERATED)),
+    ],
+    # ... and on every later run: the 2015 report, COMPLETE, the 2015 report again.
+    "moto_later": [
+        (GET, report(MOTO_GENERATED)),
+        (GENERATE, state("COMPLETE")),
+        (GET, report(MOTO_GENERATED)),
+    ],
+    # The endpoint's clock is ahead of the runner's.
+    "future": [(GET, report(NOW + timedelta(days=2)))],
     "never_ready": [(GET, NOT_PRESENT), (GENERATE, state("INPROGRESS"))],
     "in_progress_always": [(GET, IN_PROGRESS)],
 }
@@ -135,6 +165,8 @@ POLICY_SCENARIOS = {
     "policy_never_ready": "never_ready",
     "policy_access_denied": "access_denied",
     "policy_stays_old": "stays_old",
+    "policy_moto_first": "moto_first",
+    "policy_future": "future",
 }
 
 

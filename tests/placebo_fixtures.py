@@ -235,6 +235,27 @@ def list_access_keys(user: str, keys: list[dict] | None = None) -> dict:
     )
 
 
+def last_used(key: dict) -> dict:
+    """GetAccessKeyLastUsed as AWS answers it: no LastUsedDate for a key never used."""
+    used = key.get("used")
+    detail = (
+        {"LastUsedDate": used, "ServiceName": "s3", "Region": "us-east-1"}
+        if used
+        else {"ServiceName": "N/A", "Region": "N/A"}
+    )
+    return ok({"UserName": "", "AccessKeyLastUsed": detail})
+
+
+def live_keys(fixtures: FixtureDir, user: str, keys: list[dict] | None = None) -> FixtureDir:
+    """The acting path's calls for one user: ListAccessKeys, then each active key's last use."""
+    keys = USERS[user] if keys is None else keys
+    fixtures.add("iam", "ListAccessKeys", list_access_keys(user, keys))
+    for key in keys:
+        if key.get("active", True):
+            fixtures.add("iam", "GetAccessKeyLastUsed", last_used(key))
+    return fixtures
+
+
 def standard(name: str) -> FixtureDir:
     fixtures = add_users(FixtureDir(name), list(USERS))
     return fixtures.add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
@@ -242,10 +263,125 @@ def standard(name: str) -> FixtureDir:
 
 def with_listed_keys(fixtures: FixtureDir, operation: str | None = None) -> FixtureDir:
     for user in FLAGGED_USERS:
-        fixtures.add("iam", "ListAccessKeys", list_access_keys(user))
+        live_keys(fixtures, user)
     for _ in ("bob", "dave", "erin2") if operation else ():
         fixtures.add("iam", operation, ok({}))
     return fixtures
+
+
+# --- a report that disagrees with the live API: what changed between the two ---
+
+
+def _key(key_id: str, created: float, used: float | None, active: bool = True) -> dict:
+    return {
+        "id": key_id,
+        "created": days_ago(created),
+        "used": None if used is None else days_ago(used),
+        "active": active,
+    }
+
+
+TWIN = days_ago(200)  # two keys made in the same second
+# user -> (keys in the report, keys the live API shows, or None: the user was deleted)
+DRIFT = {
+    "still-stale": ([_key("AKIADRIFTSTILL000001", 400, 200)],) * 2,
+    "used-since": (
+        [_key("AKIADRIFTUSED0000001", 400, 200)],
+        [_key("AKIADRIFTUSED0000001", 400, 0.02)],
+    ),
+    "first-used-since": (
+        [_key("AKIADRIFTFIRST000001", 200, None)],
+        [_key("AKIADRIFTFIRST000001", 200, 0.02)],
+    ),
+    "disabled-since": (
+        [_key("AKIADRIFTDISABLED001", 400, 200)],
+        [_key("AKIADRIFTDISABLED001", 400, 200, active=False)],
+    ),
+    "deleted-since": ([_key("AKIADRIFTDELETED0001", 400, 200)], []),
+    # Rotated: the stale key deleted, a new one (never used yet) in its place.
+    "rotated-since": (
+        [_key("AKIADRIFTROTATEDOLD1", 400, 200)],
+        [_key("AKIADRIFTROTATEDNEW1", 0.01, None)],
+    ),
+    "user-deleted-since": ([_key("AKIADRIFTUSERGONE001", 400, 200)], None),
+    # Twins: slot 1 used yesterday, slot 2 never used; same creation second.
+    "twin-deleted": (
+        [
+            {"id": "AKIADRIFTTWINDELUSED", "created": TWIN, "used": days_ago(1)},
+            {"id": "AKIADRIFTTWINDELNEVR", "created": TWIN, "used": None},
+        ],
+        [{"id": "AKIADRIFTTWINDELUSED", "created": TWIN, "used": days_ago(1)}],
+    ),
+    "twin-deactivated": (
+        [
+            {"id": "AKIADRIFTTWINOFFUSED", "created": TWIN, "used": days_ago(1)},
+            {"id": "AKIADRIFTTWINOFFNEVR", "created": TWIN, "used": None},
+        ],
+        [
+            {"id": "AKIADRIFTTWINOFFUSED", "created": TWIN, "used": days_ago(1)},
+            {"id": "AKIADRIFTTWINOFFNEVR", "created": TWIN, "used": None, "active": False},
+        ],
+    ),
+    "twins-unchanged": (
+        [
+            {"id": "AKIADRIFTTWINSUSED01", "created": TWIN, "used": days_ago(1)},
+            {"id": "AKIADRIFTTWINSNEVR01", "created": TWIN, "used": None},
+        ],
+    )
+    * 2,
+}
+# What the live data leaves to disable: (user, key ID).
+DRIFT_STALE = [
+    ("still-stale", "AKIADRIFTSTILL000001"),
+    ("twins-unchanged", "AKIADRIFTTWINSNEVR01"),
+]
+
+
+def drift(name: str) -> FixtureDir:
+    fixtures = add_users(FixtureDir(name), list(DRIFT))
+    report = report_csv([report_row(user, keys) for user, (keys, _) in DRIFT.items()])
+    fixtures.add("iam", "GetCredentialReport", credential_report(report))
+    for user, (_, live) in DRIFT.items():
+        if live is None:
+            fixtures.add("iam", "ListAccessKeys", error(404, "NoSuchEntity", f"{user} gone"))
+        else:
+            live_keys(fixtures, user, live)
+    for _ in DRIFT_STALE:
+        fixtures.add("iam", "UpdateAccessKey", ok({}))
+    return fixtures
+
+
+# --- source: credential-report: users from the report, detail for the flagged only ---
+
+EXEMPT_TAG = {"Key": "keyage-exempt", "Value": "break-glass"}
+
+
+def get_user(name: str, tags: list[dict] | None = None) -> dict:
+    return ok({"User": dict(user_record(name), Tags=tags or [])})
+
+
+def from_report(name: str) -> FixtureDir:
+    """A policy on ``source: credential-report``: the report is the only listing."""
+    return FixtureDir(name).add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
+
+
+def source_fixtures() -> list[FixtureDir]:
+    exemption = from_report("test_source_tag_exemption")
+    for user in FLAGGED_USERS:
+        exemption.add("iam", "GetUser", get_user(user, [EXEMPT_TAG] if user == "bob-stale" else []))
+    remediation = from_report("test_source_remove_keys")
+    # bob was deleted since the report: his listing says so; the others are read live.
+    remediation.add("iam", "ListAccessKeys", error(404, "NoSuchEntity", "bob-stale is gone"))
+    for user in FLAGGED_USERS[1:]:
+        live_keys(remediation, user)
+    for user in FLAGGED_USERS[1:]:
+        remediation.add("iam", "GetUser", get_user(user))
+    remediation.add("iam", "UpdateAccessKey", ok({})).add("iam", "UpdateAccessKey", ok({}))
+    gone = from_report("test_source_user_deleted_since_the_report")
+    gone.add("iam", "GetUser", error(404, "NoSuchEntity", "bob-stale is gone"))
+    for user in FLAGGED_USERS[1:]:
+        gone.add("iam", "GetUser", get_user(user))
+    return [from_report("test_source_report_only"), exemption, remediation, gone]
 
 
 def all_fixtures() -> list[FixtureDir]:
@@ -257,33 +393,54 @@ def all_fixtures() -> list[FixtureDir]:
         standard("test_notify_sqs_lists_flagged_keys")
         .add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
         .add("sqs", "SendMessage", ok({"MessageId": "0b2f2c1e-0000-4000-8000-000000000001"})),
-        # Since the report: bob's key was disabled, dave's deleted; erin's unchanged.
-        standard("test_keys_changed_since_the_report_are_not_flagged")
-        .add("iam", "ListAccessKeys", list_access_keys("bob-stale", [dict(K["bob"], active=False)]))
-        .add("iam", "ListAccessKeys", list_access_keys("dave-abandoned", []))
-        .add("iam", "ListAccessKeys", list_access_keys("erin-two-keys"))
-        .add("iam", "UpdateAccessKey", ok({})),
-        # A stale key whose creation date the report does not give: reported, never touched.
-        add_users(FixtureDir("test_unidentifiable_key_is_reported_not_touched"), ["ivy"])
-        .add(
-            "iam",
-            "GetCredentialReport",
-            credential_report(report_csv([report_row("ivy", [UNDATED])])),
-        )
-        .add(
-            "iam", "ListAccessKeys", list_access_keys("ivy", [dict(UNDATED, created=days_ago(300))])
+        drift("test_report_disagrees_with_live_data"),
+        # A stale key whose creation date the report does not give: found by its ID live.
+        live_keys(
+            add_users(FixtureDir("test_undated_report_key_is_confirmed_live"), ["ivy"]).add(
+                "iam",
+                "GetCredentialReport",
+                credential_report(report_csv([report_row("ivy", [UNDATED])])),
+            ),
+            "ivy",
+            [dict(UNDATED, created=days_ago(300))],
+        ).add("iam", "UpdateAccessKey", ok({})),
+        with_listed_keys(
+            add_users(FixtureDir("test_declared_permissions_are_all_used"), list(USERS))
+            .add("iam", "GetCredentialReport", error(410, "ReportNotPresent", "no report"))
+            .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
+            .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
         ),
-        add_users(FixtureDir("test_declared_permissions_are_all_used"), list(USERS))
-        .add("iam", "GetCredentialReport", error(410, "ReportNotPresent", "no report"))
-        .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
+        # Two policies, c7n's cache off: users listed twice, the report fetched once.
+        add_users(standard("test_report_held_across_policies"), list(USERS)),
+        # Generation asked for, and the report served dated 2015 (an unmodified moto).
+        add_users(
+            add_users(FixtureDir("test_requested_report_held"), list(USERS))
+            .add("iam", "GetCredentialReport", error(410, "ReportNotPresent", "no report"))
+            .add("iam", "GenerateCredentialReport", ok({"State": "STARTED"}))
+            .add(
+                "iam",
+                "GetCredentialReport",
+                credential_report(STANDARD_REPORT, datetime(2015, 2, 2, tzinfo=timezone.utc)),
+            ),
+            list(USERS),
+        ),
+        # The second policy accepts a report at most an hour old: the held one is two.
+        add_users(standard("test_report_refetched_when_too_old"), list(USERS))
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
-        .add("iam", "ListAccessKeys", list_access_keys("bob-stale"))
-        .add("iam", "ListAccessKeys", list_access_keys("dave-abandoned"))
-        .add("iam", "ListAccessKeys", list_access_keys("erin-two-keys")),
+        .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
+        .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT)),
+        # c7n's credential filter reads the report too (its own fetch, its own cache key).
+        standard("test_matched_keys_of_an_earlier_filter_are_kept").add(
+            "iam", "GetCredentialReport", credential_report(STANDARD_REPORT)
+        ),
         FixtureDir("test_root_keys_on_account")
         .add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT)),
     ]
+
+
+def every_fixture() -> list[FixtureDir]:
+    return all_fixtures() + source_fixtures()
 
 
 def write_all(dirs: list[FixtureDir]) -> None:
@@ -293,7 +450,7 @@ def write_all(dirs: list[FixtureDir]) -> None:
 
 
 def main() -> None:
-    write_all(all_fixtures())
+    write_all(every_fixture())
 
 
 if __name__ == "__main__":

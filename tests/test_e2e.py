@@ -7,9 +7,14 @@ subprocess. ``LocalIAM.calls`` logs every request the server gets, so the tests 
 exact mutating calls, not only the end state.
 
 The story of each scenario: the report policy runs (the credential report is generated
-then), keys change (one deleted, two rotated), then the remediation policy runs on that
-older report, as happens on AWS where a report lives up to 4 hours. The filter must join
-the report's stale keys to the keys that exist now and leave every changed key alone.
+then), keys change (one deleted, two rotated, one used again), then the remediation policy
+runs. Every scenario runs against two endpoints:
+
+- ``aws-like``: the report is a snapshot kept up to 4 hours, as on AWS, so the remediation
+  judges an older report and the live API must overrule it for every changed key;
+- ``unmodified-moto``: moto's own report, as LocalStack serves it: dated 2015-02-02 and
+  rebuilt on every read. The plugin must use it as served, without polling for a younger
+  one.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ ACCOUNT = (
     UserSpec("deleted-after-report", [KeySpec(400, 200), KeySpec(20, 2)]),
     UserSpec("rotated-deactivated", [KeySpec(400, 200)]),
     UserSpec("rotated-deleted", [KeySpec(300, 120)]),
+    # Stale in the report; used again before the remediation runs.
+    UserSpec("used-after-report", [KeySpec(400, 200)]),
 )
 # (user, slot) of the keys the report flags.
 REPORTED = {
@@ -58,17 +65,24 @@ REPORTED = {
     ("deleted-after-report", 1),
     ("rotated-deactivated", 1),
     ("rotated-deleted", 1),
+    ("used-after-report", 1),
 }
-CHANGED_AFTER_REPORT = {"deleted-after-report", "rotated-deactivated", "rotated-deleted"}
+# Why the live API overrules the report for each key changed after it.
+CHANGED_AFTER_REPORT = {
+    "deleted-after-report": "deleted or replaced since the report",
+    "rotated-deactivated": "disabled since the report",
+    "rotated-deleted": "deleted or replaced since the report",
+    "used-after-report": "used since the report",
+}
 # What the remediation may touch: the reported keys that still exist, unchanged.
 TO_REMOVE = {(user, slot) for user, slot in REPORTED if user not in CHANGED_AFTER_REPORT}
 FLAGGED_USERS = {user for user, _ in REPORTED}
+SEEDED = {spec.name: spec for spec in ACCOUNT}
 
 
 def sample_policy(name: str, **action: object) -> dict:
-    """A shipped sample policy with report_delay: 0 (nothing to wait for locally)."""
+    """A shipped sample policy, as shipped (the default report_delay included)."""
     (policy,) = yaml.safe_load((ROOT / "policies" / name).read_text())["policies"]
-    policy["filters"][0]["report_delay"] = 0
     for spec in policy.get("actions", ()):
         spec.update(action)
     return policy
@@ -119,8 +133,9 @@ def custodian(local: LocalIAM, policy: dict, tmp: pathlib.Path, *options: str) -
 
 
 def mutate(local: LocalIAM, ids: dict[str, list[str]]) -> dict[str, str]:
-    """Change keys after the report: one deleted, two rotated. Returns the new key IDs."""
+    """Change keys after the report: one deleted, two rotated, one used. Returns new IDs."""
     iam = local.client()
+    local.use_key("used-after-report", ids["used-after-report"][0])
     # Deleted: the stale key is gone; the user's fresh slot 2 key stays.
     user = "deleted-after-report"
     iam.delete_access_key(UserName=user, AccessKeyId=ids[user][0])
@@ -148,6 +163,7 @@ def assert_clean(run: Run) -> None:
 
 @dataclass
 class Story:
+    aws_like: bool  # the report is a snapshot (else: moto's own, always current)
     ids: dict[str, list[str]]  # seeded key IDs, in slot order
     new_ids: dict[str, str]  # keys created by the rotations
     before: dict  # key states as seeded
@@ -161,13 +177,13 @@ class Story:
     after_again: dict
 
 
-@pytest.fixture(scope="module")
-def disable_story(tmp_path_factory) -> Story:
+@pytest.fixture(scope="module", params=[True, False], ids=["aws-like-report", "unmodified-moto"])
+def disable_story(request, tmp_path_factory) -> Story:
     """Report; change keys; remediation with --dryrun; remediation; remediation again."""
     tmp = tmp_path_factory.mktemp("disable")
     # --cache-period 0: every run lists users afresh and gets the report from the server.
     no_cache = ("--cache-period", "0")
-    with LocalIAM() as local:
+    with LocalIAM(aws_like_report=request.param) as local:
         ids = local.seed(ACCOUNT)
         before = local.key_states()
         report = custodian(local, REPORT, tmp, *no_cache)
@@ -179,6 +195,7 @@ def disable_story(tmp_path_factory) -> Story:
         after_remediation = local.key_states()
         again = custodian(local, DISABLE, tmp, *no_cache)
         return Story(
+            aws_like=request.param,
             ids=ids,
             new_ids=new_ids,
             before=before,
@@ -204,9 +221,25 @@ def test_report_flags_the_stale_keys_and_changes_nothing(disable_story):
     # Each flagged key, resolved to its own ID (slot 2 of a user whose slot 1 is newer too).
     assert found == {key: story.ids[key[0]][key[1] - 1] for key in REPORTED}
     assert story.report.operations(*MUTATING) == []
-    # resolve-key-ids lists the keys of flagged users only.
+    # resolve-key-ids reads the keys of flagged users only, and each active key's last use.
     listed = story.report.operations("ListAccessKeys")
     assert sorted(c.params["UserName"] for c in listed) == sorted(FLAGGED_USERS)
+    read = story.report.operations("GetAccessKeyLastUsed")
+    assert sorted(c.params["AccessKeyId"] for c in read) == sorted(
+        key
+        for user in FLAGGED_USERS
+        for key, spec in zip(story.ids[user], SEEDED[user].keys, strict=True)
+        if spec.active
+    )
+    # Each key is marked as checked against the live API.
+    verified = [k["verified"] for r in story.report.resources for k in r["c7n:unused-keys"]]
+    assert verified == [True] * len(REPORTED)
+    # The report was made at the first run's request: once, and used as served.
+    assert [c.action for c in story.report.calls if "CredentialReport" in c.action] == [
+        "GetCredentialReport",
+        "GenerateCredentialReport",
+        "GetCredentialReport",
+    ]
 
 
 def test_dryrun_makes_no_mutating_call(disable_story):
@@ -233,28 +266,35 @@ def test_remediation_disables_exactly_the_flagged_keys(disable_story):
     assert story.after_remediation == expected
 
 
-def test_remediation_uses_the_report_made_before_the_changes(disable_story):
+def test_remediation_reads_live_only_the_users_the_report_flags(disable_story):
     story = disable_story
-    # The report was fresh, so it was read, not regenerated: it predates the changes.
-    assert len(story.remediation.operations("GetCredentialReport")) == 1
-    assert story.remediation.operations("GenerateCredentialReport") == []
-    # Users whose stale keys changed since the report no longer match (see below).
-    assert story.remediation.users.keys() == FLAGGED_USERS - CHANGED_AFTER_REPORT
-    listed = story.remediation.operations("ListAccessKeys")
-    assert sorted(c.params["UserName"] for c in listed) == sorted(FLAGGED_USERS)
+    reports = [c.action for c in story.remediation.calls if "CredentialReport" in c.action]
+    listed = sorted(c.params["UserName"] for c in story.remediation.operations("ListAccessKeys"))
+    if story.aws_like:
+        # The snapshot was fresh, so it was read, not regenerated: it predates the changes,
+        # and still flags the users whose keys changed since.
+        assert reports == ["GetCredentialReport"]
+        assert listed == sorted(FLAGGED_USERS)
+    else:
+        # moto's report is dated 2015: asked for again, and used as served (current).
+        assert reports == ["GetCredentialReport", "GenerateCredentialReport", "GetCredentialReport"]
+        assert listed == sorted(FLAGGED_USERS - CHANGED_AFTER_REPORT.keys())
+    # Users whose stale keys changed since the report do not match.
+    assert story.remediation.users.keys() == FLAGGED_USERS - CHANGED_AFTER_REPORT.keys()
 
 
 def test_keys_changed_after_the_report_are_left_alone(disable_story):
     story = disable_story
-    for user in CHANGED_AFTER_REPORT:
-        # Stale in the report, but the listing (newer) shows no such active key: not
-        # flagged, no action, no notice; logged.
+    for user, why in CHANGED_AFTER_REPORT.items():
         assert user not in story.remediation.users
         assert story.after_remediation[user] == story.after_changes[user]
-        assert (
-            f"user {user}: key slot(s) [1] deleted, disabled or replaced since the report"
-            in story.remediation.log
-        )
+        if story.aws_like:
+            # Stale in the report, cleared by the live API: no action, no notice; logged.
+            (first,) = story.report.users[user]["c7n:unused-keys"]
+            assert (
+                f"user {user}: key slot 1 (created {first['last_rotated']}), stale by the "
+                f"report, is not stale by the live API: {why}"
+            ) in story.remediation.log
     # The rotations' new keys (the deleted one's successor sits in slot 1) stay active.
     for user, key in story.new_ids.items():
         assert story.after_remediation[user][key] == "Active"
@@ -279,7 +319,7 @@ def test_second_run_changes_nothing(disable_story):
     assert_clean(story.again)
     assert story.again.operations(*MUTATING) == []
     assert story.after_again == story.after_remediation
-    # The disabled keys are still active in the (older) report, but not in the listing.
+    # The disabled keys are still active in the AWS-like (older) report, not in the API.
     assert story.again.resources == []
 
 

@@ -10,6 +10,7 @@ run through whole policies, where the error must propagate out of ``policy.run()
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ import pytest
 
 from c7n_keyage.fetch import CredentialReportError, FetchSettings, RawReport, fetch_report
 from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
-from tests.placebo_faults import FRESH, OLD, all_fixtures
+from tests.placebo_faults import FRESH, MOTO_GENERATED, OLD, all_fixtures
 from tests.placebo_fixtures import FLAGGED_USERS, NOW, STANDARD_REPORT, USERS
 
 GET, GEN = "GetCredentialReport", "GenerateCredentialReport"
@@ -78,33 +79,55 @@ def attempt(replay_from, fake_time):
     return run
 
 
-def ready(generated: datetime) -> dict:
-    return {"generated": generated, "content": STANDARD_REPORT}
+def ready(generated: datetime, waited: float = 0, requested: bool = True) -> RawReport:
+    """The standard report as served after ``waited`` seconds.
+
+    Asked for (``requested``), it counts as fresh from the moment it was served;
+    otherwise from its own GeneratedTime.
+    """
+    served = NOW + timedelta(seconds=waited)
+    return RawReport(STANDARD_REPORT, generated, served if requested else generated, requested)
 
 
-# scenario, settings, calls, sleeps, outcome: a report {generated, content} or an error regex
+def exhausted(waited: int, calls: int, timeout: int, state: str) -> str:
+    return (
+        rf"^credential report not ready after waiting {waited}s and {calls} call\(s\) "
+        rf"\(report_timeout is {timeout}s, at most 50 calls\); last state: {state}$"
+    )
+
+
+# scenario, settings, calls, sleeps, outcome: a RawReport or an error regex
 CASES = [
-    pytest.param("fresh", {}, [GET], [], ready(FRESH), id="fresh"),
-    pytest.param("not_present", {}, [GET, GEN, GEN, GET], [10], ready(NOW), id="not-present"),
+    pytest.param("fresh", {}, [GET], [], ready(FRESH, requested=False), id="fresh"),
+    pytest.param("not_present", {}, [GET, GEN, GET, GET], [10], ready(NOW, 10), id="not-present"),
     pytest.param(
         "not_present_lagging",
         {},
         [GET, GEN, GET, GET, GET],
         [10, 10],
-        ready(NOW),
+        ready(NOW, 20),
         id="not-present-after-complete-then-in-progress",
     ),
     pytest.param(
         "generate_states",
         {},
-        [GET] + [GEN] * 5 + [GET],
-        [10] * 4,
-        ready(NOW),
-        id="generate-started-inprogress-x3-complete",
+        [GET, GEN, GET, GEN, GET, GEN, GET],
+        [10, 10],
+        ready(NOW, 20),
+        id="generate-started-inprogress-complete",
     ),
-    pytest.param("in_progress", {}, [GET] * 5, [10] * 4, ready(FRESH), id="report-in-progress-x4"),
+    pytest.param(
+        "in_progress",
+        {},
+        [GET] * 5,
+        [10] * 4,
+        ready(FRESH, requested=False),
+        id="report-in-progress-x4",
+    ),
     pytest.param("expired", {}, [GET, GEN, GET], [], ready(NOW), id="expired"),
-    pytest.param("throttled", {}, [GET] * 4, BACKOFF[:3], ready(FRESH), id="throttled-x3"),
+    pytest.param(
+        "throttled", {}, [GET] * 4, BACKOFF[:3], ready(FRESH, requested=False), id="throttled-x3"
+    ),
     pytest.param(
         "throttled_always",
         {},
@@ -118,8 +141,7 @@ CASES = [
         {"timeout": 10},
         [GET] * 4,
         BACKOFF[:3],
-        r"^credential report not ready after waiting 7s \(report_timeout is 10s\); "
-        r"last state: Throttling$",
+        exhausted(7, 4, 10, "Throttling"),
         id="throttled-always-within-report-timeout",
     ),
     pytest.param(
@@ -127,7 +149,7 @@ CASES = [
         {},
         [GET, GEN, GEN, GEN, GET],
         BACKOFF[:2],
-        ready(NOW),
+        ready(NOW, 3),
         id="limit-exceeded-x2",
     ),
     pytest.param(
@@ -139,7 +161,12 @@ CASES = [
         id="limit-exceeded-always",
     ),
     pytest.param(
-        "service_failure", {}, [GET, GET], BACKOFF[:1], ready(FRESH), id="service-failure-once"
+        "service_failure",
+        {},
+        [GET, GET],
+        BACKOFF[:1],
+        ready(FRESH, requested=False),
+        id="service-failure-once",
     ),
     pytest.param(
         "service_failure_always",
@@ -174,7 +201,17 @@ CASES = [
         r"^iam:GetCredentialReport failed: .*ExpiredToken",
         id="other-error-not-retried",
     ),
-    pytest.param("too_old", {}, [GET, GEN, GEN, GET], [10], ready(NOW), id="older-than-max-age"),
+    pytest.param(
+        "too_old", {}, [GET, GEN, GET, GET], [10], ready(NOW, 10), id="older-than-max-age"
+    ),
+    pytest.param(
+        "too_old_served_while_generating",
+        {},
+        [GET, GEN, GET, GEN, GET],
+        [10],
+        ready(NOW, 10),
+        id="old-report-served-while-generating",
+    ),
     pytest.param(
         "too_old_not_regenerated",
         {"max_age": 3600},
@@ -185,36 +222,58 @@ CASES = [
     ),
     pytest.param(
         "stays_old",
-        {"timeout": 30},
-        [GET, GEN, GET, GET, GET, GET],
-        [10] * 3,
-        r"^credential report not ready after waiting 30s \(report_timeout is 30s\); last "
-        rf"state: report generated {re.escape(OLD.isoformat())} is older than report_max_age$",
-        id="stays-older-than-max-age",
+        {},
+        [GET, GEN, GET],
+        [],
+        ready(OLD),
+        id="complete-then-an-old-report-is-used",
+    ),
+    pytest.param(
+        "moto_first",
+        {},
+        [GET, GEN, GET],
+        [],
+        ready(MOTO_GENERATED),
+        id="moto-started-then-a-2015-report",
+    ),
+    pytest.param(
+        "moto_later",
+        {},
+        [GET, GEN, GET],
+        [],
+        ready(MOTO_GENERATED),
+        id="moto-2015-report-complete-same-report",
+    ),
+    pytest.param(
+        "future",
+        {},
+        [GET],
+        [],
+        ready(NOW + timedelta(days=2), requested=False),
+        id="dated-in-the-future",
     ),
     pytest.param(
         "never_ready",
         {"timeout": 60},
-        [GET] + [GEN] * 7,
+        [GET, GEN] + [GET, GEN] * 6 + [GET],
         [10] * 6,
-        r"^credential report not ready after waiting 60s \(report_timeout is 60s\); "
-        r"last state: GenerateCredentialReport State INPROGRESS$",
+        exhausted(60, 15, 60, "ReportNotPresent"),
         id="never-ready-report-timeout",
     ),
     pytest.param(
         "never_ready",
         {},
-        [GET] + [GEN] * 31,
-        [10] * 30,
-        r"not ready after waiting 300s \(report_timeout is 300s\)",
-        id="never-ready-default-timeout",
+        [GET, GEN] * 25,
+        [10] * 24,
+        exhausted(240, 50, 300, "ReportNotPresent"),
+        id="never-ready-default-bounded-by-calls",
     ),
     pytest.param(
         "never_ready",
         {"delay": 0, "timeout": 5},
-        [GET] + [GEN] * 6,
-        [0] * 5,
-        r"not ready after waiting 5s \(report_timeout is 5s\)",
+        [GET, GEN] * 25,
+        [0] * 24,
+        exhausted(0, 50, 5, "ReportNotPresent"),
         id="never-ready-zero-delay-still-bounded",
     ),
     pytest.param(
@@ -222,7 +281,7 @@ CASES = [
         {"timeout": 30},
         [GET] * 4,
         [10] * 3,
-        r"after waiting 30s \(report_timeout is 30s\); last state: ReportInProgress$",
+        exhausted(30, 4, 30, "ReportInProgress"),
         id="in-progress-always",
     ),
     pytest.param(
@@ -230,7 +289,7 @@ CASES = [
         {"timeout": 0},
         [GET],
         [],
-        r"after waiting 0s \(report_timeout is 0s\); last state: ReportInProgress$",
+        exhausted(0, 1, 0, "ReportInProgress"),
         id="report-timeout-zero-never-waits",
     ),
     pytest.param(
@@ -271,7 +330,7 @@ def test_fault(attempt, no_jitter, scenario, settings, calls, sleeps, outcome):
         assert re.search(outcome, str(result.error)), str(result.error)
     else:
         assert result.error is None
-        assert result.report == RawReport(outcome["content"], outcome["generated"])
+        assert result.report == outcome
 
 
 def test_backoff_jitter_stays_bounded(attempt):
@@ -334,7 +393,7 @@ def test_policy_report_not_present(replay_from, frozen, run_policy, policy_time)
     policy = run_policy(USER_POLICY, replay)
 
     assert [r["UserName"] for r in policy.resources] == FLAGGED_AFTER_WAITING
-    assert replay.operations() == USER_CALLS + [GET, GEN, GEN, GET]
+    assert replay.operations() == USER_CALLS + [GET, GEN, GET, GET]
     assert policy_time.sleeps == [10]
 
 
@@ -353,20 +412,13 @@ def test_policy_throttled(replay_from, frozen, run_policy, policy_time, no_jitte
         (
             "never_ready",
             {"report_timeout": 60},
-            [GET] + [GEN] * 7,
+            [GET, GEN] + [GET, GEN] * 6 + [GET],
             [10] * 6,
-            r"not ready after waiting 60s \(report_timeout is 60s\)",
-        ),
-        (
-            "stays_old",
-            {"report_timeout": 20, "report_delay": 5},
-            [GET, GEN] + [GET] * 5,
-            [5] * 4,
-            r"not ready after waiting 20s .* older than report_max_age",
+            r"not ready after waiting 60s and 15 call\(s\) \(report_timeout is 60s",
         ),
         ("access_denied", {}, [GET], [], r"access denied to iam:GetCredentialReport"),
     ],
-    ids=["never-ready", "stays-old", "access-denied"],
+    ids=["never-ready", "access-denied"],
 )
 def test_policy_fails_rather_than_reporting_nothing(
     replay_from,
@@ -393,6 +445,32 @@ def test_policy_fails_rather_than_reporting_nothing(
     assert not list((tmp_path / "out").rglob("resources.json"))
 
 
+@pytest.mark.parametrize(
+    "scenario, dated",
+    [
+        ("stays_old", "2026-10-29T12:00:00+00:00, 3 days old"),
+        ("moto_first", "2015-02-02T00:00:00+00:00, 4290 days old"),
+    ],
+    ids=["aws-serves-an-old-report", "moto-dates-every-report-2015"],
+)
+def test_policy_uses_the_report_served_after_generation(
+    replay_from, frozen, run_policy, policy_time, caplog, scenario, dated
+):
+    replay = replay_from(f"test_fetch_policy_{scenario}")
+    policy = run_policy(USER_POLICY, replay)
+
+    # Judged on that report, at once: no poll for a younger one.
+    assert [r["UserName"] for r in policy.resources] == FLAGGED_USERS
+    assert replay.operations() == USER_CALLS + [GET, GEN, GET]
+    assert policy_time.sleeps == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"policy:stale-keys the credential report served after generation is dated {dated}: "
+        "it is the newest this endpoint gives, so it is used; keys are verified with the "
+        "live API before any action"
+    ]
+
+
 def test_account_policy_fails_when_never_ready(replay_from, frozen, run_policy, policy_time):
     replay = replay_from("test_fetch_policy_never_ready")
     policy = {
@@ -402,5 +480,5 @@ def test_account_policy_fails_when_never_ready(replay_from, frozen, run_policy, 
     }
     with pytest.raises(CredentialReportError, match=r"report_timeout is 30s"):
         run_policy(policy, replay)
-    assert replay.operations() == ["ListAccountAliases", GET] + [GEN] * 4
+    assert replay.operations() == ["ListAccountAliases", GET, GEN] + [GET, GEN] * 3 + [GET]
     assert policy_time.sleeps == [10] * 3

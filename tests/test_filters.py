@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import zlib
 
 import pytest
 from c7n.exceptions import PolicyValidationError
+
+from tests.placebo_fixtures import DRIFT, DRIFT_STALE
 
 USER_POLICY = {
     "name": "stale-keys",
@@ -22,6 +25,11 @@ USER_POLICY = {
     "filters": [{"type": "access-key-unused", "days": 90}],
 }
 REPORT_CALLS = ["ListUsers"] + ["GetUser"] * 8 + ["GetCredentialReport"]
+LIVE_CALLS = (
+    ["ListAccessKeys", "GetAccessKeyLastUsed"] * 2
+    + ["ListAccessKeys"]
+    + ["GetAccessKeyLastUsed"] * 2
+)
 
 
 def names(resources):
@@ -52,6 +60,8 @@ def test_report_only_flags_stale_keys(replay, frozen, run_policy):
             "reasons": ["unused"],
             "days_since_use": 200,
             "days_since_rotation": 400,
+            # From the report alone: a report-only policy reads nothing live.
+            "verified": False,
         }
     ]
     assert by_name["dave-abandoned"]["c7n:unused-keys"][0]["reasons"] == ["never-used"]
@@ -114,8 +124,9 @@ def test_remove_keys_disables_only_flagged(replay, frozen, run_policy):
     policy = run_policy(disable_policy(disable=True), replay)
 
     assert names(policy.resources) == ["bob-stale", "dave-abandoned", "erin-two-keys"]
-    # One ListAccessKeys per flagged user, none by remove-keys, then one update per key.
-    assert replay.operations() == REPORT_CALLS + ["ListAccessKeys"] * 3 + ["UpdateAccessKey"] * 3
+    # Per flagged user one ListAccessKeys and one GetAccessKeyLastUsed per active key
+    # (erin has two), none by remove-keys, then one update per stale key.
+    assert replay.operations() == REPORT_CALLS + LIVE_CALLS + ["UpdateAccessKey"] * 3
     assert [p["UserName"] for p in replay.params("ListAccessKeys")] == [
         "bob-stale",
         "dave-abandoned",
@@ -152,31 +163,101 @@ def test_remove_keys_disables_only_flagged_dryrun(replay_from, frozen, run_polic
     assert "DeleteAccessKey" not in replay.operations()
 
 
-def test_keys_changed_since_the_report_are_not_flagged(replay, frozen, run_policy):
+def test_report_disagrees_with_live_data(replay, frozen, run_policy, caplog):
+    """The report screens, the live API confirms: exactly the keys stale by live data.
+
+    Per user, what changed between the report and the run: nothing (still stale), used
+    since, first used since, disabled since, deleted since, rotated since, the user
+    deleted since; and twin keys made in the same second, one used yesterday and one never
+    used, of which the never-used one was deleted, deactivated, or left as it was.
+    """
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
     policy = run_policy(disable_policy(disable=True), replay)
 
-    # The listing is newer than the report: keys no longer active are not stale.
-    assert names(policy.resources) == ["erin-two-keys"]
-    assert replay.operations() == REPORT_CALLS + ["ListAccessKeys"] * 3 + ["UpdateAccessKey"]
-    assert replay.params("UpdateAccessKey") == [
-        {"UserName": "erin-two-keys", "AccessKeyId": "AKIAEXAMPLEERIN00002", "Status": "Inactive"}
+    assert [(p["UserName"], p["AccessKeyId"]) for p in replay.params("UpdateAccessKey")] == (
+        DRIFT_STALE
+    )
+    assert names(policy.resources) == [user for user, _ in DRIFT_STALE]
+    # The report flags every user, so each is read live: one listing per user, one
+    # last-use read per active listed key, and nothing else.
+    listed = [p["UserName"] for p in replay.params("ListAccessKeys")]
+    assert listed == list(DRIFT)
+    read = [p["AccessKeyId"] for p in replay.params("GetAccessKeyLastUsed")]
+    assert read == [
+        key["id"] for _, live in DRIFT.values() for key in live or [] if key.get("active", True)
     ]
+    assert replay.operations() == (
+        ["ListUsers"]
+        + ["GetUser"] * len(DRIFT)
+        + ["GetCredentialReport"]
+        + [op for user in DRIFT for op in live_calls(user)]
+        + ["UpdateAccessKey"] * len(DRIFT_STALE)
+    )
+    by_name = {r["UserName"]: r for r in policy.resources}
+    (twin,) = by_name["twins-unchanged"]["c7n:unused-keys"]
+    # Same second as its twin: the report cannot say which slot it is, the ID can.
+    assert (twin["slot"], twin["access_key_id"], twin["reasons"], twin["verified"]) == (
+        None,
+        "AKIADRIFTTWINSNEVR01",
+        ["never-used"],
+        True,
+    )
+    (still,) = by_name["still-stale"]["c7n:unused-keys"]
+    assert (still["slot"], still["access_key_id"], still["days_since_use"]) == (
+        1,
+        "AKIADRIFTSTILL000001",
+        200,
+    )
+    why = {
+        record.getMessage().split(": ")[0].removeprefix("policy:stale-keys user "): record
+        for record in caplog.records
+        if record.name == "custodian.keyage"
+    }
+    expected = {
+        "used-since": (logging.INFO, "used since the report (last used 2026-11-01T11:31:12"),
+        "first-used-since": (logging.INFO, "first used since the report"),
+        "disabled-since": (logging.INFO, "disabled since the report"),
+        "deleted-since": (logging.INFO, "deleted or replaced since the report"),
+        "rotated-since": (logging.INFO, "deleted or replaced since the report"),
+        "twin-deleted": (logging.INFO, "used since the report"),
+        "twin-deactivated": (logging.INFO, "used since the report"),
+        "user-deleted-since was deleted since the credential report; skipped": (
+            logging.WARNING,
+            "",
+        ),
+    }
+    for user, (level, text) in expected.items():
+        assert why[user].levelno == level, user
+        assert text in why[user].getMessage(), why[user].getMessage()
 
 
-def test_unidentifiable_key_is_reported_not_touched(
-    replay, frozen, run_policy, caplog, filter_calls_are_declared
-):
+def live_calls(user: str) -> list[str]:
+    _, live = DRIFT[user]
+    if live is None:
+        return ["ListAccessKeys"]
+    return ["ListAccessKeys"] + ["GetAccessKeyLastUsed"] * sum(
+        1 for key in live if key.get("active", True)
+    )
+
+
+def test_undated_report_key_is_confirmed_live(replay, frozen, run_policy):
     (ivy,) = run_policy(disable_policy(disable=True), replay).resources
 
-    assert [(k["slot"], k["reasons"], k["last_rotated"]) for k in ivy["c7n:unused-keys"]] == [
-        (1, ["unused"], None)
+    # The report gives no creation date; the live API names the key and its dates.
+    assert [(k["slot"], k["reasons"], k["access_key_id"]) for k in ivy["c7n:unused-keys"]] == [
+        (None, ["unused"], "AKIAEXAMPLEIVY000001")
     ]
-    assert ivy["c7n:matched-keys"] == []
-    # The filter does not list (nothing to join on); remove-keys lists, then acts on nothing.
-    ((_, filter_calls),) = filter_calls_are_declared
-    assert [operation for _, operation, _ in filter_calls] == ["GetCredentialReport"]
-    assert replay.operations() == ["ListUsers", "GetUser", "GetCredentialReport", "ListAccessKeys"]
-    assert "user ivy: stale key slot 1 cannot be identified" in caplog.text
+    assert replay.operations() == [
+        "ListUsers",
+        "GetUser",
+        "GetCredentialReport",
+        "ListAccessKeys",
+        "GetAccessKeyLastUsed",
+        "UpdateAccessKey",
+    ]
+    assert replay.params("UpdateAccessKey") == [
+        {"UserName": "ivy", "AccessKeyId": "AKIAEXAMPLEIVY000001", "Status": "Inactive"}
+    ]
 
 
 def test_resolve_key_ids(replay, frozen, run_policy):
@@ -186,7 +267,7 @@ def test_resolve_key_ids(replay, frozen, run_policy):
     )
     resources = run_policy(policy, replay).resources
 
-    assert replay.operations() == REPORT_CALLS + ["ListAccessKeys"] * 3
+    assert replay.operations() == REPORT_CALLS + LIVE_CALLS
     assert {
         r["UserName"]: [k["access_key_id"] for k in r["c7n:unused-keys"]] for r in resources
     } == {
@@ -278,3 +359,60 @@ def test_report_fetched_once_for_several_policies(replay_from, frozen, run_polic
     ]
     # The second policy reuses the cached report (and c7n caches the users).
     assert replay.operations().count("GetCredentialReport") == 1
+
+
+NEGATED = [
+    [{"not": [{"type": "access-key-unused"}]}],
+    [
+        {"type": "credential", "key": "access_keys.active", "value": True},
+        {"not": [{"type": "access-key-unused"}]},
+    ],
+    [
+        {"or": [{"type": "value", "key": "Path", "value": "/"}, {"not": [unused]}]}
+        for unused in [{"type": "access-key-unused", "days": 45}]
+    ],
+]
+
+
+@pytest.mark.parametrize("filters", NEGATED, ids=["alone", "beside-credential", "nested"])
+@pytest.mark.parametrize("schema", [True, False], ids=["validated", "schema-skipped"])
+def test_negated_filter_is_refused_when_removing_keys(replay_from, run_policy, filters, schema):
+    replay = replay_from("test_report_only_flags_stale_keys")
+    policy = dict(disable_policy(disable=True), filters=filters)
+    with pytest.raises(PolicyValidationError, match="matched keys have no meaning under negation"):
+        run_policy(policy, replay, validate=schema)
+    assert replay.calls == []
+
+
+def test_negated_filter_reports_the_other_users(replay_from, frozen, run_policy):
+    # Report only: "users with no stale key" is a fair question.
+    replay = replay_from("test_report_only_flags_stale_keys")
+    policy = dict(USER_POLICY, filters=[{"not": [{"type": "access-key-unused"}]}])
+    assert sorted(names(run_policy(policy, replay).resources)) == [
+        "alice-fresh",
+        "carol-new",
+        "frank-rotated",
+        "gina-exactly-90",
+        "hank-after-report",
+    ]
+
+
+def test_matched_keys_of_an_earlier_filter_are_kept(replay, frozen, run_policy, memory_cache):
+    """A c7n filter of this policy that runs first writes matched keys: they are this
+    policy's own, and stay (here united under or:), while another policy's would go."""
+    used_lately = {
+        "type": "credential",
+        "key": "access_keys.last_used_date",
+        "value_type": "age",
+        "op": "lt",
+        "value": 10,
+    }
+    policy = dict(USER_POLICY, filters=[{"or": [used_lately, {"type": "access-key-unused"}]}])
+    resources = run_policy(policy, replay, cache=memory_cache).resources
+    erin = {r["UserName"]: r for r in resources}["erin-two-keys"]
+    # Slot 1 used two days ago (c7n's entry), slot 2 unused for 150 (this filter's).
+    assert sorted(k["last_used_date"] for k in erin["c7n:matched-keys"]) == [
+        "2026-06-04T12:00:00+00:00",
+        "2026-10-30T12:00:00+00:00",
+    ]
+    assert replay.operations().count("GetCredentialReport") == 2

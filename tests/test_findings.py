@@ -22,6 +22,7 @@ def test_unused_key_reports_whole_days_and_none_for_unknowns():
         "days_since_use": None,
         # 299 days and 23 hours: whole days, rounded down.
         "days_since_rotation": 299,
+        "verified": False,
     }
 
 

@@ -36,7 +36,7 @@ def test_is_allow_only_and_scopes_user_actions_to_users():
     for statement in DOCUMENT["Statement"]:
         assert statement["Effect"] == "Allow"
         if any(
-            a.endswith(("AccessKey", "AccessKeys", "TagUser", "GetUser"))
+            a.endswith(("AccessKey", "AccessKeys", "AccessKeyLastUsed", "TagUser", "GetUser"))
             for a in statement["Action"]
         ):
             assert statement["Resource"] == "arn:aws:iam::*:user/*", statement["Sid"]

@@ -31,7 +31,7 @@ from tests.placebo_fixtures import (
     FixtureDir,
     K,
     credential_report,
-    list_access_keys,
+    live_keys,
     ok,
     user_record,
     with_listed_keys,
@@ -286,7 +286,7 @@ WARNED = ["bob-stale", "dave-abandoned", "erin-two-keys", "gina-exactly-90"]
 def test_reminder_warns_marks_and_lists_key_ids(tmp_path, frozen, run_policy, replay_of):
     fixtures = standard_account(tmp_path, "reminder_warn")
     for user in WARNED:
-        fixtures.add("iam", "ListAccessKeys", list_access_keys(user))
+        live_keys(fixtures, user)
         fixtures.add("iam", "TagUser", ok({}))
     replay = replay_of(fixtures.add("sqs", "SendMessage", ok({"MessageId": "m-1"})))
 
@@ -317,7 +317,7 @@ def test_reminder_skips_users_already_marked(tmp_path, frozen, run_policy, repla
     tags = {"bob-stale": {MARK: "Resource does not meet policy: remove-keys@2026/11/05"}}
     fixtures = standard_account(tmp_path, "reminder_warn_again", tags)
     for user in WARNED[1:]:
-        fixtures.add("iam", "ListAccessKeys", list_access_keys(user))
+        live_keys(fixtures, user)
         fixtures.add("iam", "TagUser", ok({}))
     replay = replay_of(fixtures.add("sqs", "SendMessage", ok({"MessageId": "m-1"})))
 
@@ -349,7 +349,7 @@ def test_reminder_disables_only_marked_and_still_stale(
     tags = {user: {MARK: value} for user, value in marks.items()}
     fixtures = standard_account(tmp_path, "reminder_disable", tags)
     for user in FLAGGED_USERS:
-        fixtures.add("iam", "ListAccessKeys", list_access_keys(user))
+        live_keys(fixtures, user)
         fixtures.add("iam", "UpdateAccessKey", ok({}))
     replay = replay_of(fixtures.add("sqs", "SendMessage", ok({"MessageId": "m-1"})))
 

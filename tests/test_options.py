@@ -8,7 +8,17 @@ from jsonschema import Draft7Validator
 from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
 from c7n_keyage.options import option_problems
 
-VALUES = [0, 1, 90, -1, 2.5, 0.0, True, False, "90", None, [], {}]
+NAN, INF = float("nan"), float("inf")
+VALUES = [0, 1, 90, 90.0, -1, 2.5, 0.0, True, False, "90", None, [], {}]
+# No value may make a run unbounded or overflow a date.
+UNBOUNDED = [NAN, INF, -INF, 1e11, 10**400, 36501, 3601, 601, 31536001, 1_000_000_000]
+MAXIMA = {
+    "days": 36500,
+    "rotation-days": 36500,
+    "report_delay": 600,
+    "report_timeout": 3600,
+    "report_max_age": 31536000,
+}
 OPTIONS = sorted(set(UserAccessKeyUnused.schema["properties"]) - {"type"}) + ["dayz"]
 
 
@@ -16,7 +26,7 @@ OPTIONS = sorted(set(UserAccessKeyUnused.schema["properties"]) - {"type"}) + ["d
 @pytest.mark.parametrize("option", OPTIONS)
 def test_same_verdict_as_jsonschema(cls, option):
     validator = Draft7Validator(cls.schema)
-    for value in VALUES:
+    for value in VALUES + UNBOUNDED:
         data = {"type": "access-key-unused", option: value}
         ours = option_problems(cls.schema, data)
         assert bool(ours) == (not validator.is_valid(data)), (option, value, ours)
@@ -33,4 +43,29 @@ def test_messages_name_the_option_and_the_value():
     ]
     assert option_problems(schema, {"type": "credential"}) == [
         "type: 'credential' is not one of ['access-key-unused']"
+    ]
+
+
+@pytest.mark.parametrize("cls", [UserAccessKeyUnused, AccountAccessKeyUnused])
+@pytest.mark.parametrize("option", sorted(MAXIMA))
+def test_every_number_is_finite_and_bounded(cls, option):
+    schema, validator = cls.schema, Draft7Validator(cls.schema)
+    spec = schema["properties"][option]
+    assert spec["maximum"] == MAXIMA[option]
+    for value in [NAN, INF, -INF, MAXIMA[option] + 1, 10**400]:
+        data = {"type": "access-key-unused", option: value}
+        assert not validator.is_valid(data), (option, value)
+        (problem,) = option_problems(schema, data)
+        assert problem.startswith(f"{option}: "), problem
+    data = {"type": "access-key-unused", option: MAXIMA[option]}
+    assert validator.is_valid(data) and option_problems(schema, data) == []
+
+
+def test_non_finite_messages():
+    schema = UserAccessKeyUnused.schema
+    assert option_problems(schema, {"type": "access-key-unused", "report_timeout": NAN}) == [
+        "report_timeout: nan is not a number"
+    ]
+    assert option_problems(schema, {"type": "access-key-unused", "report_max_age": 1e11}) == [
+        "report_max_age: 100000000000.0 is greater than the maximum of 31536000"
     ]

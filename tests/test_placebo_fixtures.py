@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from tests.placebo_fixtures import PLACEBO, all_fixtures
+from tests.placebo_fixtures import PLACEBO, every_fixture
 
 
-@pytest.mark.parametrize("fixtures", all_fixtures(), ids=lambda f: f.path.name)
+@pytest.mark.parametrize("fixtures", every_fixture(), ids=lambda f: f.path.name)
 def test_committed_fixtures_are_current(fixtures):
     on_disk = {p.name: json.loads(p.read_text()) for p in fixtures.path.glob("*.json")}
     assert on_disk == json.loads(json.dumps(fixtures.files))

@@ -100,14 +100,23 @@ BAD = [
     ("report_timeout", -1, "-1 is less than the minimum of 0"),
     ("report_generate", "yes", "'yes' is not of type 'boolean'"),
     ("dayz", 9, "'dayz' was unexpected"),
+    ("days", 1_000_000_000, "1000000000 is greater than the maximum of 36500"),
+    ("report_max_age", 1e11, "100000000000.0 is greater than the maximum of 31536000"),
+    ("report_max_age", float("inf"), "inf is greater than the maximum of 31536000"),
+]
+# NaN passes every comparison: jsonschema and the filter word its refusal differently.
+NOT_A_NUMBER = [
+    ("report_timeout", "nan should not be valid", "report_timeout: nan is not a number"),
+    ("report_delay", "nan should not be valid", "report_delay: nan is not a number"),
+    ("report_max_age", "nan should not be valid", "report_max_age: nan is not a number"),
+    ("days", "nan is not of type 'integer'", "days: nan is not of type 'integer'"),
 ]
 
 
-@pytest.mark.parametrize("option, value, message", BAD)
-def test_stock_validate_rejects_bad_options(tmp_path, option, value, message):
-    policy = tmp_path / "bad.yml"
+def bad_policy_file(tmp_path: pathlib.Path, option: str, value) -> pathlib.Path:
     import yaml
 
+    policy = tmp_path / "bad.yml"
     policy.write_text(
         yaml.safe_dump(
             {
@@ -121,7 +130,30 @@ def test_stock_validate_rejects_bad_options(tmp_path, option, value, message):
             }
         )
     )
-    out = cli("custodian", "validate", str(policy))
+    return policy
+
+
+@pytest.mark.parametrize("option, stock, ours", NOT_A_NUMBER)
+def test_not_a_number_is_refused_by_both_validations(
+    tmp_path, replay_from, run_policy, option, stock, ours
+):
+    out = cli("custodian", "validate", str(bad_policy_file(tmp_path, option, float("nan"))))
+    assert out.returncode != 0
+    assert stock in out.stderr and f"['properties']['{option}']" in out.stderr
+    replay = replay_from("test_report_only_flags_stale_keys")
+    policy = {
+        "name": "bad",
+        "resource": "iam-user",
+        "filters": [{"type": "access-key-unused", option: float("nan")}],
+    }
+    with pytest.raises(PolicyValidationError, match=f"policy:bad filter access-key-unused: {ours}"):
+        run_policy(policy, replay, validate=False)
+    assert replay.calls == []
+
+
+@pytest.mark.parametrize("option, value, message", BAD)
+def test_stock_validate_rejects_bad_options(tmp_path, option, value, message):
+    out = cli("custodian", "validate", str(bad_policy_file(tmp_path, option, value)))
     assert out.returncode != 0
     assert message in out.stderr
     assert option in out.stderr

@@ -24,7 +24,7 @@ from tests.placebo_fixtures import (
     K,
     add_users,
     credential_report,
-    list_access_keys,
+    live_keys,
     ok,
 )
 
@@ -39,7 +39,7 @@ def replay(tmp_path, replay_from):
     fixtures = add_users(FixtureDir("securityhub", root=tmp_path), list(USERS))
     fixtures.add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
     for user in FLAGGED_USERS:
-        fixtures.add("iam", "ListAccessKeys", list_access_keys(user))
+        live_keys(fixtures, user)
         fixtures.add(
             "securityhub", "BatchImportFindings", ok({"FailedCount": 0, "SuccessCount": 1})
         )
@@ -105,13 +105,15 @@ def test_post_finding_payload(replay, frozen, run_policy):
     assert json.loads(details["c7n:unused-keys"]) == [
         {
             "slot": 1,
-            "last_rotated": "2025-09-27T12:00:00+00:00",
+            # The live values: ListAccessKeys gives CreateDate to the microsecond here.
+            "last_rotated": "2025-09-27T12:00:00.517000+00:00",
             "last_used_date": "2026-04-15T12:00:00+00:00",
             "last_used_service": "s3",
             "last_used_region": "us-east-1",
             "reasons": ["unused"],
             "days_since_use": 200,
-            "days_since_rotation": 400,
+            "days_since_rotation": 399,
+            "verified": True,
             "access_key_id": K["bob"]["id"],
         }
     ]

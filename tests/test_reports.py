@@ -1,0 +1,107 @@
+"""The account's report is fetched at most once per process while usable, per account.
+
+Policies run one after another with c7n's cache off (``--cache-period 0``), so c7n lists
+users again for each; the report is the plugin's own to hold.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from c7n.utils import reset_session_cache
+
+from c7n_keyage.reports import CACHE_KEY
+from tests.placebo_fixtures import ACCOUNT_ID, FLAGGED_USERS
+
+USER_POLICY = {
+    "name": "stale-keys",
+    "resource": "iam-user",
+    "filters": [{"type": "access-key-unused", "days": 90}],
+}
+CIS_45 = dict(USER_POLICY, name="cis-45", filters=[{"type": "access-key-unused", "days": 45}])
+USERS = ["ListUsers"] + ["GetUser"] * 8
+OTHER_ACCOUNT = "210987654321"
+
+
+def names(policy) -> list[str]:
+    return [r["UserName"] for r in policy.resources]
+
+
+def test_report_held_across_policies(replay, frozen, run_policy):
+    first = run_policy(USER_POLICY, replay)
+    second = run_policy(CIS_45, replay)
+
+    assert names(first) == FLAGGED_USERS
+    assert names(second) == FLAGGED_USERS + ["gina-exactly-90"]
+    # c7n lists users for each policy; the report is fetched by the first only.
+    assert replay.operations() == USERS + ["GetCredentialReport"] + USERS
+
+
+def test_requested_report_held(replay, frozen, run_policy, caplog):
+    """A report served after generation is the freshest there is: the next policy uses it.
+
+    Its GeneratedTime (2015, as moto writes it) is years past report_max_age; it counts
+    from when it was served, so the second policy, with a max age of an hour, takes it.
+    """
+    first = run_policy(USER_POLICY, replay)
+    hourly = dict(CIS_45, filters=[dict(CIS_45["filters"][0], report_max_age=3600)])
+    second = run_policy(hourly, replay)
+
+    assert names(first) == FLAGGED_USERS
+    assert names(second) == FLAGGED_USERS + ["gina-exactly-90"]
+    assert replay.operations() == (
+        USERS + ["GetCredentialReport", "GenerateCredentialReport", "GetCredentialReport"] + USERS
+    )
+    served = [r for r in caplog.records if "served after generation" in r.getMessage()]
+    assert len(served) == 1
+
+
+def test_each_account_fetches_its_own_report(replay_from, frozen, run_policy):
+    ours = replay_from("test_report_only_flags_stale_keys")
+    theirs = replay_from("test_report_only_flags_stale_keys")
+
+    run_policy(USER_POLICY, ours, account_id=ACCOUNT_ID)
+    # c7n keeps one session per thread: drop it, or the second account would reuse ours.
+    reset_session_cache()
+    run_policy(USER_POLICY, theirs, account_id=OTHER_ACCOUNT)
+
+    assert ours.operations() == USERS + ["GetCredentialReport"]
+    # Not the first account's report: the other account asks its own endpoint.
+    assert theirs.operations() == USERS + ["GetCredentialReport"]
+
+
+def test_report_refetched_when_too_old(replay, frozen, run_policy):
+    run_policy(USER_POLICY, replay)
+    # The held report is two hours old: too old for a policy that accepts one hour.
+    hourly = dict(CIS_45, filters=[dict(CIS_45["filters"][0], report_max_age=3600)])
+    run_policy(hourly, replay)
+
+    assert replay.operations() == (
+        USERS
+        + ["GetCredentialReport"]
+        + USERS
+        + ["GetCredentialReport", "GenerateCredentialReport", "GetCredentialReport"]
+    )
+
+
+def test_never_stored_under_c7n_own_cache_key(replay_from, frozen, run_policy, memory_cache):
+    replay = replay_from("test_report_only_flags_stale_keys")
+    policy = run_policy(USER_POLICY, replay, cache=memory_cache)
+    cache = policy.resource_manager._cache
+    # c7n's key holds c7n's parsed shape; ours holds the raw report.
+    assert cache.get({"account": ACCOUNT_ID, "iam-credential-report": True}) is None
+    assert cache.get({"account": ACCOUNT_ID, CACHE_KEY: True}).content.startswith("user,arn,")
+
+
+def test_report_dated_in_the_future_warns_once(replay_from, frozen, run_policy, caplog):
+    replay = replay_from("test_fetch_policy_future")
+    caplog.set_level(logging.WARNING, logger="custodian.keyage")
+    policy = run_policy(USER_POLICY, replay)
+
+    assert names(policy) == FLAGGED_USERS
+    assert replay.operations() == USERS + ["GetCredentialReport"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "custodian.keyage"]
+    assert warnings == [
+        "policy:stale-keys the credential report is dated 2026-11-03T12:00:00+00:00, 2 days "
+        "ahead of this runner's clock; used as served (check the clock)"
+    ]
