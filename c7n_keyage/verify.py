@@ -108,7 +108,7 @@ def verify(
     confirmed = {_second(s.live.created) for s in verdict.stale}
     for key in flagged:
         if key.last_rotated is None or _second(key.last_rotated) not in confirmed:
-            verdict.cleared.append((key, _why_cleared(key, live)))
+            verdict.cleared.append((key, _why_cleared(key, reported, live)))
     return verdict
 
 
@@ -119,12 +119,18 @@ def _slot(key: LiveKey, reported: Sequence[AccessKey], live: Sequence[LiveKey]) 
     return slots[0] if len(slots) == 1 and len(twins) == 1 else 0
 
 
-def _why_cleared(key: AccessKey, live: Sequence[LiveKey]) -> str:
+def _why_cleared(key: AccessKey, reported: Sequence[AccessKey], live: Sequence[LiveKey]) -> str:
     if key.last_rotated is None:
         return "the report gives no creation date to find it by; no live key is stale"
-    same = [k for k in live if _second(k.created) == _second(key.last_rotated)]
+    second = _second(key.last_rotated)
+    same = [k for k in live if _second(k.created) == second]
     if not same:
         return "deleted or replaced since the report"
+    if sum(1 for k in reported if k.last_rotated and _second(k.last_rotated) == second) > 1:
+        return (
+            "it has a twin created in the same second, which the report cannot tell apart; "
+            "no live key of that second is stale"
+        )
     active = [k for k in same if k.active]
     if not active:
         return "disabled since the report"

@@ -439,8 +439,31 @@ def all_fixtures() -> list[FixtureDir]:
     ]
 
 
+# --- the live API failing ---
+
+DENIED = error(
+    403,
+    "AccessDenied",
+    "User: arn:aws:sts::123456789012:assumed-role/custodian/run is not authorized",
+)
+
+
+def live_fixtures() -> list[FixtureDir]:
+    # bob's keys cannot be listed; dave's key vanished between list and read; erin is fine.
+    errors = standard("test_live_errors_leave_keys_alone")
+    errors.add("iam", "ListAccessKeys", error(500, "ServiceFailure", "internal error"))
+    errors.add("iam", "ListAccessKeys", list_access_keys("dave-abandoned"))
+    errors.add("iam", "GetAccessKeyLastUsed", error(404, "NoSuchEntity", "no such key"))
+    live_keys(errors, "erin-two-keys").add("iam", "UpdateAccessKey", ok({}))
+    list_denied = standard("test_live_list_denied").add("iam", "ListAccessKeys", DENIED)
+    read_denied = standard("test_live_last_used_denied")
+    read_denied.add("iam", "ListAccessKeys", list_access_keys("bob-stale"))
+    read_denied.add("iam", "GetAccessKeyLastUsed", DENIED)
+    return [errors, list_denied, read_denied]
+
+
 def every_fixture() -> list[FixtureDir]:
-    return all_fixtures() + source_fixtures()
+    return all_fixtures() + source_fixtures() + live_fixtures()
 
 
 def write_all(dirs: list[FixtureDir]) -> None:

@@ -219,8 +219,8 @@ def test_report_disagrees_with_live_data(replay, frozen, run_policy, caplog):
         "disabled-since": (logging.INFO, "disabled since the report"),
         "deleted-since": (logging.INFO, "deleted or replaced since the report"),
         "rotated-since": (logging.INFO, "deleted or replaced since the report"),
-        "twin-deleted": (logging.INFO, "used since the report"),
-        "twin-deactivated": (logging.INFO, "used since the report"),
+        "twin-deleted": (logging.INFO, "it has a twin created in the same second"),
+        "twin-deactivated": (logging.INFO, "it has a twin created in the same second"),
         "user-deleted-since was deleted since the credential report; skipped": (
             logging.WARNING,
             "",

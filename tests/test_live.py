@@ -1,0 +1,59 @@
+"""The live API failing while flagged users' keys are read: never an action on a key whose
+state is unknown, and a missing permission stops the policy with a message that names it."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from c7n.exceptions import PolicyExecutionError
+
+from tests.test_filters import REPORT_CALLS, disable_policy, names
+
+
+def test_live_errors_leave_keys_alone(replay, frozen, run_policy, caplog):
+    caplog.set_level(logging.WARNING, logger="custodian.keyage")
+    policy = run_policy(disable_policy(disable=True), replay)
+
+    assert replay.operations() == REPORT_CALLS + [
+        "ListAccessKeys",  # bob: ServiceFailure
+        "ListAccessKeys",  # dave
+        "GetAccessKeyLastUsed",  # dave's key: gone between list and read
+        "ListAccessKeys",  # erin
+        "GetAccessKeyLastUsed",
+        "GetAccessKeyLastUsed",
+        "UpdateAccessKey",
+    ]
+    assert names(policy.resources) == ["erin-two-keys"]
+    assert replay.params("UpdateAccessKey") == [
+        {"UserName": "erin-two-keys", "AccessKeyId": "AKIAEXAMPLEERIN00002", "Status": "Inactive"}
+    ]
+    warnings = [m for m in caplog.messages if m.startswith("policy:stale-keys user ")]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("policy:stale-keys user bob-stale: keys could not be listed (")
+    assert "ServiceFailure" in warnings[0]
+    assert warnings[0].endswith("their state is unknown, so nothing will act on them")
+    assert warnings[1].startswith(
+        "policy:stale-keys user dave-abandoned: last use of key AKIAEXAMPLEDAVE00001 could not "
+        "be read ("
+    )
+    assert warnings[1].endswith("its state is unknown, so nothing will act on it")
+
+
+@pytest.mark.parametrize(
+    "fixture, calls",
+    [
+        ("test_live_list_denied", ["ListAccessKeys"]),
+        ("test_live_last_used_denied", ["ListAccessKeys", "GetAccessKeyLastUsed"]),
+    ],
+    ids=["ListAccessKeys", "GetAccessKeyLastUsed"],
+)
+def test_access_denied_stops_the_policy(replay_from, frozen, run_policy, fixture, calls):
+    replay = replay_from(fixture)
+    with pytest.raises(PolicyExecutionError) as raised:
+        run_policy(disable_policy(disable=True), replay)
+    assert str(raised.value).startswith(
+        "policy:stale-keys access denied reading user bob-stale's keys: the role running this "
+        "policy needs iam:ListAccessKeys and iam:GetAccessKeyLastUsed ("
+    )
+    assert replay.operations() == REPORT_CALLS + calls
