@@ -62,8 +62,9 @@ EXPECTED = {
 }
 
 
+@pytest.mark.parametrize("source", [None, "credential-report"], ids=["describe", "from-report"])
 @pytest.mark.parametrize("aws_like", [True, False], ids=["aws-like-report", "unmodified-moto"])
-def test_c7n_org_run_per_account(tmp_path, aws_like):
+def test_c7n_org_run_per_account(tmp_path, aws_like, source):
     accounts = {
         "accounts": [
             {"name": name, "account_id": account_id, "role": f"arn:aws:iam::{account_id}:role/x"}
@@ -80,6 +81,8 @@ def test_c7n_org_run_per_account(tmp_path, aws_like):
             }
         ]
     }
+    if source:
+        policy["policies"][0]["source"] = source
     (tmp_path / "accounts.yml").write_text(yaml.safe_dump(accounts))
     (tmp_path / "policy.yml").write_text(yaml.safe_dump(policy))
     (tmp_path / "cache").mkdir()
@@ -134,6 +137,9 @@ def test_c7n_org_run_per_account(tmp_path, aws_like):
         c.action for c in calls if c.action.endswith("CredentialReport") or "AccessKey" in c.action
     )
     assert report_calls == {"GetCredentialReport": 2 * 2, "GenerateCredentialReport": 2}
+    # On the report source, nothing per user: the report is the listing.
+    per_user = [c.action for c in calls if c.action in ("ListUsers", "GetUser")]
+    assert len(per_user) == (0 if source else 2 + sum(len(u) for _, u in ACCOUNTS.values()))
 
     assert printed.returncode == 0, printed.stderr
     rows = sorted(csv.reader(io.StringIO(printed.stdout)))

@@ -19,6 +19,8 @@ runs. Every scenario runs against two endpoints:
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import pathlib
 import subprocess
@@ -396,3 +398,83 @@ def test_local_report_behaves_as_on_aws():
         assert local.calls[2].params == {"UserName": "someone", "AccessKeyId": ids["someone"][0]}
     # moto's own behaviour is back once the endpoint stops.
     assert IamResponse.get_credential_report is moto_get
+
+
+# --- source: credential-report, and the tag-based exemption, with the stock CLIs ---
+
+LARGE = sample_policy("access-key-unused-large-accounts.yml")
+EXEMPT = sample_policy("access-key-unused-exemptions.yml")
+EXEMPT_USER = "break-glass"
+ACCOUNT_WITH_EXEMPTION = (*ACCOUNT, UserSpec(EXEMPT_USER, [KeySpec(400, 200)]))
+
+
+@pytest.mark.parametrize("aws_like", [True, False], ids=["aws-like-report", "unmodified-moto"])
+def test_report_source_makes_the_report_calls_only(tmp_path, aws_like):
+    with LocalIAM(aws_like_report=aws_like) as local:
+        ids = local.seed(ACCOUNT)
+        run = custodian(local, LARGE, tmp_path, "--cache-period", "0")
+        printed = subprocess.run(
+            [str(CUSTODIAN.parent / "custodian"), "report", "-s", str(tmp_path / "out")]
+            + ["--format", "csv", "--field", 'Slots=list:"c7n:unused-keys"[].slot']
+            + [str(tmp_path / f"{LARGE['name']}.yml")],
+            env=local.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert_clean(run)
+    # The report is the listing: no ListUsers, no GetUser, no key call; the report was made
+    # at this run's request and used as served.
+    assert [c.action for c in run.calls if c.service == "iam"] == [
+        "GetCredentialReport",
+        "GenerateCredentialReport",
+        "GetCredentialReport",
+    ]
+    found = {(user, k["slot"]) for user, r in run.users.items() for k in r["c7n:unused-keys"]}
+    assert found == REPORTED
+    some = run.users["used-200-days-ago"]
+    assert some["Arn"].endswith(":user/used-200-days-ago") and some["Path"] == "/"
+    # The user's creation time (seeded as its oldest key's), from user_creation_time.
+    created = datetime.fromisoformat(some["CreateDate"])
+    assert abs(created - (datetime.now(timezone.utc) - timedelta(days=400))) < timedelta(hours=1)
+    assert ids["used-200-days-ago"]
+    # custodian report reads the findings the same way as with the default source.
+    assert printed.returncode == 0, printed.stderr
+    rows = list(csv.DictReader(io.StringIO(printed.stdout)))
+    assert {(row["UserName"], row["Slots"]) for row in rows} == {
+        (user, ", ".join(str(s) for u, s in sorted(REPORTED) if u == user))
+        for user in FLAGGED_USERS
+    }
+
+
+@pytest.mark.parametrize("source", ["describe", "credential-report"])
+def test_tagged_users_are_exempt_on_either_source(tmp_path, source):
+    policy = dict(EXEMPT, source=source)
+    with LocalIAM() as local:
+        ids = local.seed(ACCOUNT_WITH_EXEMPTION)
+        local.client().tag_user(
+            UserName=EXEMPT_USER, Tags=[{"Key": "keyage-exempt", "Value": "break-glass"}]
+        )
+        before = local.key_states()
+        dryrun = custodian(local, policy, tmp_path, "--cache-period", "0", "--dryrun")
+        after_dryrun = local.key_states()
+        run = custodian(local, policy, tmp_path, "--cache-period", "0")
+        after = local.key_states()
+
+    assert_clean(dryrun)
+    assert_clean(run)
+    assert dryrun.operations(*MUTATING) == [] and after_dryrun == before
+    assert EXEMPT_USER not in run.users
+    disabled = key_ids(ids, REPORTED)
+    assert sorted(c.params["AccessKeyId"] for c in run.operations("UpdateAccessKey")) == sorted(
+        disabled
+    )
+    assert after[EXEMPT_USER] == before[EXEMPT_USER]
+    details = sorted(c.params["UserName"] for c in run.operations("GetUser"))
+    if source == "credential-report":
+        # Tags only for the users flagged (the exempt one among them), none for the others.
+        assert details == sorted(FLAGGED_USERS | {EXEMPT_USER})
+        assert run.operations("ListUsers") == []
+    else:
+        assert details == sorted(user.name for user in ACCOUNT_WITH_EXEMPTION)

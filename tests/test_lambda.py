@@ -47,7 +47,8 @@ SCHEDULED_EVENT = {
 # The libraries Lambda's Python runtime has besides the function's archive.
 LAMBDA_RUNTIME = ("boto3", "botocore", "jmespath", "dateutil", "s3transfer", "six", "urllib3")
 
-# Runs in the fresh interpreter: argv = [archive dir, runtime dir, event JSON, handler].
+# Runs in the fresh interpreter: argv = [archive dir, runtime dir, event JSON, handler]. The
+# handler runs twice, as a warm Lambda container would run two invocations.
 INVOKE = """
 import importlib, json, sys
 task, runtime, event = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -58,6 +59,7 @@ sys.path.append(runtime)
 module_name, _, function = sys.argv[4].rpartition(".")
 handler = getattr(importlib.import_module(module_name), function)
 result = handler(event, None)
+result = result and handler(event, None)
 import c7n, c7n_keyage
 from c7n.resources.iam import User
 print(json.dumps({
@@ -84,12 +86,13 @@ def lambda_runtime(path: pathlib.Path, names: tuple[str, ...]) -> pathlib.Path:
     return path
 
 
-def lambda_policy(output_dir: pathlib.Path) -> Policy:
-    """The sample policy, with its output kept out of /tmp and no wait between polls."""
+def lambda_policy(output_dir: pathlib.Path, source: str | None = None) -> Policy:
+    """The sample policy (on ``source`` if given), with its output kept out of /tmp."""
     (data,) = yaml.safe_load(POLICY_FILE.read_text())["policies"]
     # Lambda writes to /tmp unless the mode's execution-options say otherwise.
     data["mode"]["execution-options"] = {"output_dir": str(output_dir)}
-    data["filters"][0]["report_delay"] = 0
+    if source:
+        data["source"] = source
     config = Config.empty(region="us-east-1", account_id="123456789012")
     (policy,) = PolicyLoader(config).load_data(
         {"policies": [data]}, file_uri=str(POLICY_FILE), validate=True
@@ -97,10 +100,10 @@ def lambda_policy(output_dir: pathlib.Path) -> Policy:
     return policy
 
 
-@pytest.fixture
-def archive(tmp_path):
+@pytest.fixture(params=[None, "credential-report"], ids=["describe", "credential-report"])
+def archive(request, tmp_path):
     """The zip and function configuration ``custodian run`` would publish."""
-    function = PolicyLambda(lambda_policy(tmp_path / "lambda-output"))
+    function = PolicyLambda(lambda_policy(tmp_path / "lambda-output", request.param))
     built = function.get_archive()
     path = tmp_path / "function.zip"
     path.write_bytes(pathlib.Path(built.path).read_bytes())
@@ -130,13 +133,15 @@ def test_archive_carries_the_plugin_and_its_handler(archive):
     assert policy["filters"][0]["type"] == "access-key-unused"
 
 
-def test_handler_from_the_unpacked_archive_finds_stale_keys(archive, tmp_path):
-    path, _ = archive
+@pytest.mark.parametrize("aws_like", [True, False], ids=["aws-like-report", "unmodified-moto"])
+def test_handler_from_the_unpacked_archive_finds_stale_keys(archive, tmp_path, aws_like):
+    path, config = archive
     task = tmp_path / "task"
     zipfile.ZipFile(path).extractall(task)
     runtime = lambda_runtime(tmp_path / "runtime", LAMBDA_RUNTIME)
+    source = json.loads(zipfile.ZipFile(path).read("config.json"))["policies"][0].get("source")
 
-    with LocalIAM() as local:
+    with LocalIAM(aws_like_report=aws_like) as local:
         local.seed(USERS)
         local.clear_calls()
         result = subprocess.run(
@@ -177,7 +182,16 @@ def test_handler_from_the_unpacked_archive_finds_stale_keys(archive, tmp_path):
         ("dave-abandoned", 1, ["never-used"]),
         ("erin-two-keys", 2, ["unused"]),
     ]
-    # Lambda has no cache: the handler looked the account up and fetched the report itself.
-    assert "GetCallerIdentity" in actions
-    assert "GenerateCredentialReport" in actions
+    # Lambda has no cache: each invocation fetched the report itself (a warm container's
+    # second invocation does not reuse the first one's). The first is generated at its
+    # request and used as served, with no wait.
+    assert actions.count("GetCallerIdentity") == 1  # c7n keeps the account ID
+    reports = [a for a in actions if "CredentialReport" in a]
+    first = ["GetCredentialReport", "GenerateCredentialReport", "GetCredentialReport"]
+    # The AWS-like snapshot is fresh for the second; moto's is dated 2015: asked again.
+    second = ["GetCredentialReport"] if aws_like else first
+    assert reports == first + second
     assert "ListAccessKeys" not in actions
+    # The report is the listing on that source: nothing per user.
+    per_user = ["ListUsers"] + ["GetUser"] * len(USERS)
+    assert [a for a in actions if "User" in a] == ([] if source else per_user * 2)
