@@ -26,7 +26,18 @@ ACCOUNT = (
     UserSpec("used-100-days-ago", [KeySpec(300, 100), KeySpec(250, 100)]),
     UserSpec("used-200-days-ago", [KeySpec(400, 200)]),
     UserSpec("never-used-200-days", [KeySpec(200, None)]),
+    # One key stale at 90 days, one only at 45: the user matches both policies.
+    UserSpec("mixed-100-and-60", [KeySpec(300, 100), KeySpec(250, 60)]),
 )
+# (user, slot) of the keys stale at 90 and at 180 days.
+STALE_90 = [
+    ("used-100-days-ago", 1),
+    ("used-100-days-ago", 2),
+    ("used-200-days-ago", 1),
+    ("never-used-200-days", 1),
+    ("mixed-100-and-60", 1),
+]
+STALE_180 = [("used-200-days-ago", 1), ("never-used-200-days", 1)]
 
 
 def unused(days: int, **options) -> dict:
@@ -71,22 +82,14 @@ def run_file(
     "policies, disabled, deleted",
     [
         # The 45-day report's keys (60 days unused too) must not narrow the 90-day verdict.
-        (
-            [REPORT_45, DISABLE_90],
-            ["used-100-days-ago", "used-200-days-ago", "never-used-200-days"],
-            [],
-        ),
+        ([REPORT_45, DISABLE_90], STALE_90, []),
         # Under or:, c7n unions matched keys: the 45-day report's must not join them.
-        (
-            [REPORT_45, DISABLE_90_OR],
-            ["used-100-days-ago", "used-200-days-ago", "never-used-200-days"],
-            [],
-        ),
+        ([REPORT_45, DISABLE_90_OR], STALE_90, []),
         # The deletion's key listing is stale for the next policy: it must list again.
         (
             [DELETE_180, DISABLE_90],
-            ["used-100-days-ago"],
-            ["used-200-days-ago", "never-used-200-days"],
+            [key for key in STALE_90 if key not in STALE_180],
+            STALE_180,
         ),
     ],
     ids=["report-45-then-disable-90", "report-45-then-disable-90-under-or", "delete-then-disable"],
@@ -105,12 +108,19 @@ def test_each_policy_acts_on_its_own_verdict(tmp_path, policies, disabled, delet
     assert [c.action for c in calls].count("ListUsers") == 1
     updates = sorted(c.params["AccessKeyId"] for c in calls if c.action == "UpdateAccessKey")
     deletes = sorted(c.params["AccessKeyId"] for c in calls if c.action == "DeleteAccessKey")
-    assert updates == sorted(key for user in disabled for key in ids[user])
-    assert deletes == sorted(key for user in deleted for key in ids[user])
+    assert updates == sorted(ids[user][slot - 1] for user, slot in disabled)
+    assert deletes == sorted(ids[user][slot - 1] for user, slot in deleted)
     for user, keys in ids.items():
-        states = {after[user].get(key, "deleted") for key in keys}
-        expected = "Inactive" if user in disabled else "deleted" if user in deleted else "Active"
-        assert states == {expected}, user
+        for slot, key in enumerate(keys, 1):
+            state = after[user].get(key, "deleted")
+            expected = (
+                "Inactive"
+                if (user, slot) in disabled
+                else "deleted"
+                if (user, slot) in deleted
+                else "Active"
+            )
+            assert state == expected, (user, slot)
     # Each policy wrote its own findings, judged on its own days.
     for policy in policies:
         found = json.loads((tmp_path / "out" / policy["name"] / "resources.json").read_text())
