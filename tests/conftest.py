@@ -1,12 +1,7 @@
-"""Shared test harness: placebo replay with call recording, frozen clocks, policy runs."""
+"""Shared test harness: strict placebo replay (``placebo_replay.py``), frozen clocks, runs."""
 
 from __future__ import annotations
 
-import contextvars
-import pathlib
-
-import boto3
-import placebo
 import pytest
 import time_machine
 from c7n.cache import InMemoryCache
@@ -16,47 +11,22 @@ from c7n.utils import reset_session_cache
 
 from c7n_keyage.filters import AccessKeyUnused
 from tests.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
-
-# IAM calls made while an access-key-unused filter runs (see filter_calls_are_declared).
-_FILTER_CALLS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
-    "filter_calls", default=None
-)
+from tests.placebo_replay import FILTER_CALLS, REPLAYS, Replay, unexpected_calls
 
 
-class Replay:
-    """A boto3 session answered by placebo from a fixture directory.
+@pytest.fixture(autouse=True)
+def unexpected_calls_fail():
+    """Fail a test in which any replay got a call it had no response for.
 
-    Placebo wraps around to ``_1`` when a numbered response runs out, so extra calls do
-    not fail: every call is recorded here, from ``provide-client-params`` (placebo
-    answers ``before-call`` itself, so a hook there would never fire).
+    ``UnexpectedCall`` is raised where the call is made, but c7n logs and drops some
+    errors (worker threads, actions): this catches those too. A test that provokes one
+    on purpose clears ``replay.unexpected`` once it has checked it.
     """
-
-    def __init__(self, path: pathlib.Path):
-        if not path.is_dir():
-            raise FileNotFoundError(path)
-        self.session = boto3.Session(
-            region_name="us-east-1",
-            aws_access_key_id="placebo",
-            aws_secret_access_key="placebo",
-        )
-        self.pill = placebo.attach(self.session, data_path=str(path))
-        self.pill.playback()
-        self.calls: list[tuple[str, str, dict]] = []
-        self.session.events.register("provide-client-params", self._record)
-        # c7n sets attributes on the factory (policy_name, region): a plain function.
-        self.session_factory = lambda region=None, assume=None: self.session
-
-    def _record(self, params, model, **kwargs):
-        call = (model.service_model.service_name, model.name, dict(params))
-        self.calls.append(call)
-        if (in_filter := _FILTER_CALLS.get()) is not None:
-            in_filter.append(call)
-
-    def operations(self) -> list[str]:
-        return [operation for _, operation, _ in self.calls]
-
-    def params(self, operation: str) -> list[dict]:
-        return [params for _, op, params in self.calls if op == operation]
+    REPLAYS.clear()
+    yield
+    unexpected = unexpected_calls()
+    REPLAYS.clear()
+    assert not unexpected, f"calls with no recorded response: {unexpected}"
 
 
 @pytest.fixture
@@ -125,12 +95,12 @@ def filter_calls_are_declared(monkeypatch):
         original = cls.process
 
         def process(self, resources, event=None, _original=original):
-            token = _FILTER_CALLS.set([])
+            token = FILTER_CALLS.set([])
             try:
                 return _original(self, resources, event)
             finally:
-                runs.append((set(self.get_permissions()), _FILTER_CALLS.get()))
-                _FILTER_CALLS.reset(token)
+                runs.append((set(self.get_permissions()), FILTER_CALLS.get()))
+                FILTER_CALLS.reset(token)
 
         monkeypatch.setattr(cls, "process", process)
     yield runs

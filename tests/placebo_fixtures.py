@@ -19,6 +19,8 @@ PLACEBO = pathlib.Path(__file__).parent / "data" / "placebo"
 ACCOUNT_ID = "123456789012"
 # The clock every placebo test freezes to.
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
+# Lists the operations whose last response answers every later call (FixtureDir.repeat).
+REPEAT_FILE = "placebo-repeat.json"
 
 HEADER = (
     "user,arn,user_creation_time,password_enabled,password_last_used,"
@@ -180,6 +182,16 @@ class FixtureDir:
         base = f"{service}.{operation}"
         self.counts[base] = self.counts.get(base, 0) + 1
         self.files[f"{base}_{self.counts[base]}.json"] = response
+        return self
+
+    def repeat(self, service: str, operation: str) -> FixtureDir:
+        """Let the last response of ``operation`` answer every later call too.
+
+        Replay (tests/placebo_replay.py) fails a call past the recorded ones unless it is declared
+        here: for scenarios that answer the same way for ever ("never ready").
+        """
+        repeated = set(self.files.get(REPEAT_FILE, [])) | {f"{service}.{operation}"}
+        self.files[REPEAT_FILE] = sorted(repeated)
         return self
 
     def write(self) -> None:

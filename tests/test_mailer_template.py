@@ -23,7 +23,6 @@ import yaml
 from c7n_mailer.utils import get_rendered_jinja
 
 import c7n_keyage
-from tests.conftest import Replay
 from tests.placebo_fixtures import (
     FLAGGED_USERS,
     STANDARD_REPORT,
@@ -36,6 +35,7 @@ from tests.placebo_fixtures import (
     user_record,
     with_listed_keys,
 )
+from tests.placebo_replay import Replay
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 TEMPLATES = pathlib.Path(c7n_keyage.__file__).parent / "templates"
@@ -256,6 +256,8 @@ def test_renders_the_root_user_from_the_account_resource(tmp_path, frozen, run_p
         FixtureDir("notify_root", root=tmp_path)
         .add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
+        # notify asks for the alias again (placebo's wrap-around used to hide this call).
+        .add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
         .add("sqs", "SendMessage", ok({"MessageId": "m-1"}))
     )
     replay = replay_of(fixtures)
@@ -267,6 +269,12 @@ def test_renders_the_root_user_from_the_account_resource(tmp_path, frozen, run_p
     }
     run_policy(policy, replay)
 
+    assert replay.operations() == [
+        "ListAccountAliases",
+        "GetCredentialReport",
+        "ListAccountAliases",
+        "SendMessage",
+    ]
     (message,) = sent_messages(replay)
     mail = Sections(render(message))
     assert list(mail.sections) == ["Root user of account 123456789012 (example-prod)"]

@@ -13,7 +13,6 @@ import pathlib
 import pytest
 import yaml
 
-from tests.conftest import Replay
 from tests.placebo_fixtures import (
     ACCOUNT_ID,
     FLAGGED_USERS,
@@ -27,6 +26,7 @@ from tests.placebo_fixtures import (
     list_access_keys,
     ok,
 )
+from tests.placebo_replay import Replay
 
 POLICIES = pathlib.Path(__file__).resolve().parent.parent / "policies"
 POLICY_FILE = POLICIES / "access-key-unused-securityhub.yml"
