@@ -9,9 +9,18 @@ from c7n.config import Config
 from c7n.loader import PolicyLoader
 from c7n.utils import reset_session_cache
 
-from c7n_keyage.filters import AccessKeyUnused
+from tests.install_guard import imported_from, stale_install
 from tests.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
 from tests.placebo_replay import FILTER_CALLS, REPLAYS, Replay, unexpected_calls
+
+# No c7n_keyage import at the top of this file: pytest_configure checks first which copy
+# of the package the tests would import.
+
+
+def pytest_configure(config):
+    """Stop at once when the tests would import a stale installed copy of the package."""
+    if problem := stale_install(imported_from()):
+        pytest.exit(problem, returncode=2)
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +99,8 @@ def run_policy(tmp_path):
 @pytest.fixture(autouse=True)
 def filter_calls_are_declared(monkeypatch):
     """Across the whole suite: every API call a filter makes is in its get_permissions()."""
+    from c7n_keyage.filters import AccessKeyUnused
+
     runs: list[tuple[set[str], list]] = []
     for cls in {*AccessKeyUnused.__subclasses__()}:
         original = cls.process
