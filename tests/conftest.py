@@ -8,10 +8,21 @@ from c7n.cache import InMemoryCache
 from c7n.config import Config
 from c7n.loader import PolicyLoader
 from c7n.utils import reset_session_cache
+from hypothesis import settings
 
 from tests.install_guard import imported_from, stale_install
 from tests.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
 from tests.placebo_replay import FILTER_CALLS, REPLAYS, Replay, unexpected_calls
+
+# Property tests (test_properties.py) must fail the same way on every run, so a failure
+# seen once can be replayed: "ci", the default, is derandomized (the same examples every
+# run, until hypothesis, Python or the test changes) and prints the failing example's
+# @reproduce_failure(...) blob; no example database, so nothing depends on earlier runs.
+# "explore" draws new random examples: pytest --hypothesis-profile=explore; a failure there
+# prints the blob too, and --hypothesis-seed=N replays that run.
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None, deadline=None)
+settings.register_profile("explore", print_blob=True, database=None, deadline=None)
+settings.load_profile("ci")
 
 # No c7n_keyage import at the top of this file: pytest_configure checks first which copy
 # of the package the tests would import.
