@@ -1,4 +1,5 @@
-"""The committed placebo fixtures are exactly what ``tests/placebo_fixtures.py`` writes."""
+"""The committed placebo fixtures are exactly what ``tests/placebo_fixtures.py`` (and
+``tests/placebo_defaults.py``) write."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 
 import pytest
 
+from tests import placebo_defaults
 from tests.placebo_fixtures import PLACEBO, all_fixtures
 
 
-@pytest.mark.parametrize("fixtures", all_fixtures(), ids=lambda f: f.path.name)
+@pytest.mark.parametrize(
+    "fixtures", all_fixtures() + placebo_defaults.all_fixtures(), ids=lambda f: f.path.name
+)
 def test_committed_fixtures_are_current(fixtures):
     on_disk = {p.name: json.loads(p.read_text()) for p in fixtures.path.glob("*.json")}
     assert on_disk == json.loads(json.dumps(fixtures.files))
