@@ -38,6 +38,8 @@ from tests.placebo_fixtures import (
 from tests.placebo_replay import Replay
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+# The calls of an iam-user policy before its actions: the users, then the report.
+REPORT_CALLS = ["ListUsers"] + ["GetUser"] * len(USERS) + ["GetCredentialReport"]
 TEMPLATES = pathlib.Path(c7n_keyage.__file__).parent / "templates"
 # What c7n-mailer searches: its own templates, then the folder given with --templates.
 MAILER_FOLDERS = [str(pathlib.Path(c7n_mailer.__file__).parent / "msg-templates"), str(TEMPLATES)]
@@ -173,8 +175,9 @@ def test_renders_a_real_message_without_key_ids(replay_from, frozen, run_policy)
     }
     run_policy(policy, replay)
 
+    # No key listed: notify reads the account alias and sends one message.
+    assert replay.operations() == REPORT_CALLS + ["ListAccountAliases", "SendMessage"]
     (message,) = sent_messages(replay)
-    assert replay.operations().count("ListAccessKeys") == 0
     mail = Sections(render(message))
 
     assert list(mail.sections) == ["User bob-stale", "User dave-abandoned", "User erin-two-keys"]
@@ -237,7 +240,12 @@ def test_renders_key_ids_and_derives_the_action(tmp_path, frozen, run_policy, re
     }
     run_policy(policy, replay)
 
-    assert replay.operations().count("ListAccessKeys") == len(FLAGGED_USERS)
+    assert replay.operations() == (
+        REPORT_CALLS
+        + ["ListAccessKeys"] * len(FLAGGED_USERS)
+        + ["UpdateAccessKey"] * len(FLAGGED_USERS)
+        + ["ListAccountAliases", "SendMessage"]
+    )
     (message,) = sent_messages(replay)
     mail = Sections(render(message))
     ids = {user: [row[0] for row in rows[1:]] for user, rows in mail.sections.items()}
@@ -300,6 +308,12 @@ def test_reminder_warns_marks_and_lists_key_ids(tmp_path, frozen, run_policy, re
 
     run_policy(reminder_policy("iam-access-key-unused-warn-75"), replay)
 
+    assert replay.operations() == (
+        REPORT_CALLS
+        + ["ListAccessKeys"] * len(WARNED)
+        + ["TagUser"] * len(WARNED)
+        + ["ListAccountAliases", "SendMessage"]
+    )
     # Each warned user gets a mark 15 days out: 2026-11-16.
     tagged = replay.params("TagUser")
     assert [p["UserName"] for p in tagged] == WARNED
@@ -331,6 +345,12 @@ def test_reminder_skips_users_already_marked(tmp_path, frozen, run_policy, repla
 
     run_policy(reminder_policy("iam-access-key-unused-warn-75"), replay)
 
+    assert replay.operations() == (
+        REPORT_CALLS
+        + ["ListAccessKeys"] * len(WARNED[1:])
+        + ["TagUser"] * len(WARNED[1:])
+        + ["ListAccountAliases", "SendMessage"]
+    )
     assert [p["UserName"] for p in replay.params("TagUser")] == WARNED[1:]
     (message,) = sent_messages(replay)
     assert [r["UserName"] for r in message["resources"]] == WARNED[1:]
@@ -363,10 +383,15 @@ def test_reminder_disables_only_marked_and_still_stale(
 
     run_policy(reminder_policy("iam-access-key-unused-disable-90"), replay)
 
+    # Keys are listed for the users to disable only, and a message sent only if any.
+    assert replay.operations() == (
+        REPORT_CALLS
+        + ["ListAccessKeys"] * len(disabled)
+        + ["UpdateAccessKey"] * len(disabled)
+        + (["ListAccountAliases", "SendMessage"] if disabled else [])
+    )
     assert [(p["UserName"], p["AccessKeyId"]) for p in replay.params("UpdateAccessKey")] == disabled
     assert [p["Status"] for p in replay.params("UpdateAccessKey")] == ["Inactive"] * len(disabled)
-    assert replay.operations().count("ListAccessKeys") == len(disabled)
-    assert replay.operations().count("SendMessage") == (1 if disabled else 0)
 
 
 def test_reminder_clears_the_mark_once_keys_are_fresh(tmp_path, frozen, run_policy, replay_of):
@@ -377,6 +402,7 @@ def test_reminder_clears_the_mark_once_keys_are_fresh(tmp_path, frozen, run_poli
 
     run_policy(reminder_policy("iam-access-key-unused-clear-mark"), replay)
 
+    assert replay.operations() == REPORT_CALLS + ["UntagUser"]
     # alice's key is in use again; bob's is still stale and keeps its mark.
     assert replay.params("UntagUser") == [{"UserName": "alice-fresh", "TagKeys": [MARK]}]
 

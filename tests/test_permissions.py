@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.placebo_fixtures import USERS
 from tests.test_filters import USER_POLICY, disable_policy
 
 
@@ -19,6 +20,7 @@ def declared(run_policy, replay, policy) -> set[str]:
 
 
 REPORT = {"iam:GenerateCredentialReport", "iam:GetCredentialReport"}
+REPORT_CALLS = ["ListUsers"] + ["GetUser"] * len(USERS) + ["GetCredentialReport"]
 
 
 @pytest.mark.parametrize(
@@ -41,10 +43,15 @@ REPORT = {"iam:GenerateCredentialReport", "iam:GetCredentialReport"}
     ids=["report-only", "resolve-key-ids", "account"],
 )
 def test_declared_permissions_by_configuration(replay_from, frozen, run_policy, policy, expected):
-    replay = replay_from("test_resolve_key_ids")
     if policy["resource"] == "account":
         replay = replay_from("test_root_keys_on_account")
+        calls = ["ListAccountAliases", "GetCredentialReport"]
+    else:
+        replay = replay_from("test_resolve_key_ids")
+        listed = "iam:ListAccessKeys" in expected
+        calls = REPORT_CALLS + ["ListAccessKeys"] * (3 if listed else 0)
     assert declared(run_policy, replay, policy) == expected
+    assert replay.operations() == calls
 
 
 def test_remove_keys_declares_listing(replay_from, frozen, run_policy):
