@@ -1,63 +1,52 @@
-"""Shared test harness: placebo replay with call recording, frozen clocks, policy runs."""
+"""Shared test harness: strict placebo replay (``placebo_replay.py``), frozen clocks, runs."""
 
 from __future__ import annotations
 
-import contextvars
-import pathlib
-
-import boto3
-import placebo
 import pytest
 import time_machine
 from c7n.cache import InMemoryCache
 from c7n.config import Config
 from c7n.loader import PolicyLoader
 from c7n.utils import reset_session_cache
+from hypothesis import settings
 
-from c7n_keyage import reports
-from c7n_keyage.filters import AccessKeyUnused
+from tests.install_guard import imported_from, stale_install
 from tests.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
+from tests.placebo_replay import FILTER_CALLS, REPLAYS, Replay, unexpected_calls
 
-# IAM calls made while an access-key-unused filter runs (see filter_calls_are_declared).
-_FILTER_CALLS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
-    "filter_calls", default=None
-)
+# Property tests (test_properties.py) must fail the same way on every run, so a failure
+# seen once can be replayed: "ci", the default, is derandomized (the same examples every
+# run, until hypothesis, Python or the test changes) and prints the failing example's
+# @reproduce_failure(...) blob; no example database, so nothing depends on earlier runs.
+# "explore" draws new random examples: pytest --hypothesis-profile=explore; a failure there
+# prints the blob too, and --hypothesis-seed=N replays that run.
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None, deadline=None)
+settings.register_profile("explore", print_blob=True, database=None, deadline=None)
+settings.load_profile("ci")
+
+# No c7n_keyage import at the top of this file: pytest_configure checks first which copy
+# of the package the tests would import.
 
 
-class Replay:
-    """A boto3 session answered by placebo from a fixture directory.
+def pytest_configure(config):
+    """Stop at once when the tests would import a stale installed copy of the package."""
+    if problem := stale_install(imported_from()):
+        pytest.exit(problem, returncode=2)
 
-    Placebo wraps around to ``_1`` when a numbered response runs out, so extra calls do
-    not fail: every call is recorded here, from ``provide-client-params`` (placebo
-    answers ``before-call`` itself, so a hook there would never fire).
+
+@pytest.fixture(autouse=True)
+def unexpected_calls_fail():
+    """Fail a test in which any replay got a call it had no response for.
+
+    ``UnexpectedCall`` is raised where the call is made, but c7n logs and drops some
+    errors (worker threads, actions): this catches those too. A test that provokes one
+    on purpose clears ``replay.unexpected`` once it has checked it.
     """
-
-    def __init__(self, path: pathlib.Path):
-        if not path.is_dir():
-            raise FileNotFoundError(path)
-        self.session = boto3.Session(
-            region_name="us-east-1",
-            aws_access_key_id="placebo",
-            aws_secret_access_key="placebo",
-        )
-        self.pill = placebo.attach(self.session, data_path=str(path))
-        self.pill.playback()
-        self.calls: list[tuple[str, str, dict]] = []
-        self.session.events.register("provide-client-params", self._record)
-        # c7n sets attributes on the factory (policy_name, region): a plain function.
-        self.session_factory = lambda region=None, assume=None: self.session
-
-    def _record(self, params, model, **kwargs):
-        call = (model.service_model.service_name, model.name, dict(params))
-        self.calls.append(call)
-        if (in_filter := _FILTER_CALLS.get()) is not None:
-            in_filter.append(call)
-
-    def operations(self) -> list[str]:
-        return [operation for _, operation, _ in self.calls]
-
-    def params(self, operation: str) -> list[dict]:
-        return [params for _, op, params in self.calls if op == operation]
+    REPLAYS.clear()
+    yield
+    unexpected = unexpected_calls()
+    REPLAYS.clear()
+    assert not unexpected, f"calls with no recorded response: {unexpected}"
 
 
 @pytest.fixture
@@ -81,6 +70,8 @@ def replay(request, replay_from):
 @pytest.fixture(autouse=True)
 def no_report_held():
     """Each test fetches its own report: the process-wide store starts and ends empty."""
+    from c7n_keyage import reports
+
     reports.forget()
     yield
     reports.forget()
@@ -136,17 +127,19 @@ def run_policy(tmp_path):
 @pytest.fixture(autouse=True)
 def filter_calls_are_declared(monkeypatch):
     """Across the whole suite: every API call a filter makes is in its get_permissions()."""
+    from c7n_keyage.filters import AccessKeyUnused
+
     runs: list[tuple[set[str], list]] = []
     for cls in {*AccessKeyUnused.__subclasses__()}:
         original = cls.process
 
         def process(self, resources, event=None, _original=original):
-            token = _FILTER_CALLS.set([])
+            token = FILTER_CALLS.set([])
             try:
                 return _original(self, resources, event)
             finally:
-                runs.append((set(self.get_permissions()), _FILTER_CALLS.get()))
-                _FILTER_CALLS.reset(token)
+                runs.append((set(self.get_permissions()), FILTER_CALLS.get()))
+                FILTER_CALLS.reset(token)
 
         monkeypatch.setattr(cls, "process", process)
     yield runs

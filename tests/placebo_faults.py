@@ -2,9 +2,10 @@
 
 Each ``tests/data/placebo/test_fetch_<scenario>/`` holds the responses AWS gives, in order,
 in one fault scenario (``python -m tests.placebo_faults`` writes them; ``test_fetch.py``
-checks the committed ones are current). Placebo replays ``_1`` again once an operation's
-numbered responses run out, so a scenario whose last answer is a fault repeats that fault
-for ever: that is how "never ready" and "always throttled" are written. The
+checks the committed ones are current). A call past an operation's numbered responses
+fails the test (tests/placebo_replay.py), except for the operations a scenario declares in
+``REPEATS``: their last answer repeats for ever, which is how "never ready" and "always
+throttled" are written. The
 ``test_fetch_bad_<case>`` directories serve a report of the bad-report corpus
 (``tests/data/bad_reports/``) to a whole policy.
 """
@@ -158,6 +159,16 @@ SCENARIOS: dict[str, list[tuple[str, dict]]] = {
     "in_progress_always": [(GET, IN_PROGRESS)],
 }
 
+# The operations whose last answer repeats for ever, by scenario; any other call past the
+# answers above is an error.
+REPEATS: dict[str, tuple[str, ...]] = {
+    "throttled_always": (GET,),
+    "limit_exceeded_always": (GENERATE,),
+    "service_failure_always": (GENERATE,),
+    "never_ready": (GET, GENERATE),
+    "in_progress_always": (GET,),
+}
+
 # Scenarios replayed by whole policies: the standard account's users come first.
 POLICY_SCENARIOS = {
     "policy_not_present": "not_present",
@@ -170,7 +181,12 @@ POLICY_SCENARIOS = {
 }
 
 
-def scenario(name: str, answers: list[tuple[str, dict]], users: list[str] | None = None):
+def scenario(
+    name: str,
+    answers: list[tuple[str, dict]],
+    users: list[str] | None = None,
+    repeats: tuple[str, ...] = (),
+):
     fixtures = FixtureDir(f"test_fetch_{name}")
     if users is not None:
         add_users(fixtures, users)
@@ -178,6 +194,8 @@ def scenario(name: str, answers: list[tuple[str, dict]], users: list[str] | None
         fixtures.add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
     for operation, answer in answers:
         fixtures.add("iam", operation, answer)
+    for operation in repeats:
+        fixtures.repeat("iam", operation)
     return fixtures
 
 
@@ -195,9 +213,12 @@ def bad_report(case: dict) -> FixtureDir:
 
 def all_fixtures() -> list[FixtureDir]:
     return (
-        [scenario(name, answers) for name, answers in SCENARIOS.items()]
+        [
+            scenario(name, answers, None, REPEATS.get(name, ()))
+            for name, answers in SCENARIOS.items()
+        ]
         + [
-            scenario(name, SCENARIOS[source], list(USERS))
+            scenario(name, SCENARIOS[source], list(USERS), REPEATS.get(source, ()))
             for name, source in POLICY_SCENARIOS.items()
         ]
         + [bad_report(case) for case in bad_report_cases() if case.get("policy")]

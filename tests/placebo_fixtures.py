@@ -19,6 +19,8 @@ PLACEBO = pathlib.Path(__file__).parent / "data" / "placebo"
 ACCOUNT_ID = "123456789012"
 # The clock every placebo test freezes to.
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
+# Lists the operations whose last response answers every later call (FixtureDir.repeat).
+REPEAT_FILE = "placebo-repeat.json"
 
 HEADER = (
     "user,arn,user_creation_time,password_enabled,password_last_used,"
@@ -182,6 +184,16 @@ class FixtureDir:
         self.files[f"{base}_{self.counts[base]}.json"] = response
         return self
 
+    def repeat(self, service: str, operation: str) -> FixtureDir:
+        """Let the last response of ``operation`` answer every later call too.
+
+        Replay (tests/placebo_replay.py) fails a call past the recorded ones unless it is declared
+        here: for scenarios that answer the same way for ever ("never ready").
+        """
+        repeated = set(self.files.get(REPEAT_FILE, [])) | {f"{service}.{operation}"}
+        self.files[REPEAT_FILE] = sorted(repeated)
+        return self
+
     def write(self) -> None:
         if self.path.exists():
             shutil.rmtree(self.path)
@@ -254,6 +266,16 @@ def live_keys(fixtures: FixtureDir, user: str, keys: list[dict] | None = None) -
         if key.get("active", True):
             fixtures.add("iam", "GetAccessKeyLastUsed", last_used(key))
     return fixtures
+
+
+def live_operations(users: list[str]) -> list[str]:
+    """The calls ``live_keys`` answers, for each of ``users`` in order."""
+    return [
+        op
+        for user in users
+        for op in ["ListAccessKeys"]
+        + ["GetAccessKeyLastUsed"] * sum(1 for key in USERS[user] if key.get("active", True))
+    ]
 
 
 def standard(name: str) -> FixtureDir:

@@ -298,6 +298,7 @@ def test_keys_changed_after_the_report_are_left_alone(disable_story):
                 f"report, is not stale by the live API: {why}"
             ) in story.remediation.log
     # The rotations' new keys (the deleted one's successor sits in slot 1) stay active.
+    assert sorted(story.new_ids) == ["rotated-deactivated", "rotated-deleted"]
     for user, key in story.new_ids.items():
         assert story.after_remediation[user][key] == "Active"
 
@@ -355,6 +356,7 @@ def test_delete_with_a_cached_report_removes_exactly_the_flagged_keys(tmp_path):
         for user, keys in after_changes.items()
     }
     assert after == expected
+    assert sorted(new_ids) == ["rotated-deactivated", "rotated-deleted"]
     for user, key in new_ids.items():
         assert after[user][key] == "Active"
 

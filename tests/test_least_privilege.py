@@ -33,13 +33,19 @@ def test_grants_exactly_the_sample_policies_permissions():
 
 def test_is_allow_only_and_scopes_user_actions_to_users():
     assert DOCUMENT["Version"] == "2012-10-17"
-    for statement in DOCUMENT["Statement"]:
-        assert statement["Effect"] == "Allow"
+    assert [s["Effect"] for s in DOCUMENT["Statement"]] == ["Allow"] * len(DOCUMENT["Statement"])
+    on_users = [
+        statement
+        for statement in DOCUMENT["Statement"]
         if any(
             a.endswith(("AccessKey", "AccessKeys", "AccessKeyLastUsed", "TagUser", "GetUser"))
             for a in statement["Action"]
-        ):
-            assert statement["Resource"] == "arn:aws:iam::*:user/*", statement["Sid"]
+        )
+    ]
+    assert on_users, "no statement grants the user actions: nothing was checked"
+    assert {s["Sid"]: s["Resource"] for s in on_users} == {
+        s["Sid"]: "arn:aws:iam::*:user/*" for s in on_users
+    }
 
 
 def test_queue_grant_matches_the_sample_notify_queues():

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_filters import USER_POLICY, disable_policy
+from tests.placebo_fixtures import USERS
+from tests.test_filters import LIVE_CALLS, USER_POLICY, disable_policy
 
 
 def declared(run_policy, replay, policy) -> set[str]:
@@ -21,6 +22,7 @@ def declared(run_policy, replay, policy) -> set[str]:
 REPORT = {"iam:GenerateCredentialReport", "iam:GetCredentialReport"}
 # Only where keys are confirmed live: to act on them or to name them.
 LIVE = {"iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"}
+REPORT_CALLS = ["ListUsers"] + ["GetUser"] * len(USERS) + ["GetCredentialReport"]
 
 
 @pytest.mark.parametrize(
@@ -43,10 +45,15 @@ LIVE = {"iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"}
     ids=["report-only", "resolve-key-ids", "account"],
 )
 def test_declared_permissions_by_configuration(replay_from, frozen, run_policy, policy, expected):
-    replay = replay_from("test_resolve_key_ids")
     if policy["resource"] == "account":
         replay = replay_from("test_root_keys_on_account")
+        calls = ["ListAccountAliases", "GetCredentialReport"]
+    else:
+        replay = replay_from("test_resolve_key_ids")
+        listed = "iam:ListAccessKeys" in expected
+        calls = REPORT_CALLS + (LIVE_CALLS if listed else [])
     assert declared(run_policy, replay, policy) == expected
+    assert replay.operations() == calls
 
 
 def test_remove_keys_declares_listing(replay_from, frozen, run_policy):

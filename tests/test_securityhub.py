@@ -7,13 +7,14 @@ the payload c7n would post.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import pathlib
 
 import pytest
 import yaml
 
-from tests.conftest import Replay
 from tests.placebo_fixtures import (
     ACCOUNT_ID,
     FLAGGED_USERS,
@@ -25,8 +26,10 @@ from tests.placebo_fixtures import (
     add_users,
     credential_report,
     live_keys,
+    live_operations,
     ok,
 )
+from tests.placebo_replay import Replay
 
 POLICIES = pathlib.Path(__file__).resolve().parent.parent / "policies"
 POLICY_FILE = POLICIES / "access-key-unused-securityhub.yml"
@@ -53,9 +56,21 @@ def sample_policy() -> dict:
     return policy
 
 
+def md5(value) -> str:
+    return hashlib.md5(json.dumps(value).encode()).hexdigest()
+
+
 def test_post_finding_payload(replay, frozen, run_policy):
     run_policy(sample_policy(), replay)
 
+    # Keys listed for the flagged users only; then, per user, the tag and the finding.
+    assert replay.operations() == (
+        ["ListUsers"]
+        + ["GetUser"] * len(USERS)
+        + ["GetCredentialReport"]
+        + live_operations(FLAGGED_USERS)
+        + ["TagUser", "BatchImportFindings"] * len(FLAGGED_USERS)
+    )
     # One finding per flagged user (c7n's default batch_size is 1), no more.
     calls = replay.params("BatchImportFindings")
     findings = [finding for call in calls for finding in call["Findings"]]
@@ -64,6 +79,26 @@ def test_post_finding_payload(replay, frozen, run_policy):
     assert [f["Resources"][0]["Id"] for f in findings] == arns
 
     bob = findings[0]
+    action = sample_policy()["actions"][0]
+    assert sorted(bob) == [
+        "AwsAccountId",
+        "Compliance",
+        "Confidence",
+        "CreatedAt",
+        "Description",
+        "GeneratorId",
+        "Id",
+        "ProductArn",
+        "ProductFields",
+        "RecordState",
+        "Remediation",
+        "Resources",
+        "SchemaVersion",
+        "Severity",
+        "Title",
+        "Types",
+        "UpdatedAt",
+    ]
     assert bob["SchemaVersion"] == "2018-10-08"
     assert bob["ProductArn"] == (
         "arn:aws:securityhub:us-east-1::product/cloud-custodian/cloud-custodian"
@@ -71,8 +106,11 @@ def test_post_finding_payload(replay, frozen, run_policy):
     assert bob["AwsAccountId"] == ACCOUNT_ID
     assert bob["GeneratorId"] == "iam-access-key-unused-securityhub"
     assert bob["Title"] == TITLE
+    assert bob["Description"] == action["description"].strip()
     assert bob["Description"].startswith("The user has an active access key")
-    assert bob["Id"].startswith(f"us-east-1/{ACCOUNT_ID}/")
+    # Stable across runs (c7n updates, not duplicates, the finding): region, account, and
+    # digests of the policy and of the user.
+    assert bob["Id"] == f"us-east-1/{ACCOUNT_ID}/{md5(sample_policy())}/{md5(['bob-stale'])}"
     assert bob["CreatedAt"] == bob["UpdatedAt"] == NOW.isoformat()
     assert bob["RecordState"] == "ACTIVE"
     # The compliance mapping: Types, Compliance.Status, ProductFields.
@@ -87,13 +125,18 @@ def test_post_finding_payload(replay, frozen, run_policy):
     assert bob["ProductFields"] == {
         "resource": "iam-user",
         "ProviderName": "CloudCustodian",
-        "ProviderVersion": bob["ProductFields"]["ProviderVersion"],
+        "ProviderVersion": importlib.metadata.version("c7n"),
         "CIS": "1.3",
         "PCI-DSS": "8.1.4",
         "SecurityHubControl": "IAM.8",
         "Rule": "access-key-unused days=90",
     }
-    assert bob["Remediation"]["Recommendation"]["Url"].startswith("https://docs.aws.amazon.com/")
+    assert bob["Remediation"] == {
+        "Recommendation": {
+            "Text": "Delete the keys listed in c7n:unused-keys, or rotate them if still needed.",
+            "Url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+        }
+    }
 
     # The flagged keys ride in the resource details, with their IDs.
     (resource,) = bob["Resources"]

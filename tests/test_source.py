@@ -147,8 +147,8 @@ def test_source_refuses_what_it_cannot_serve(replay_from, run_policy, policy, me
 
 def test_filter_on_the_config_source(tmp_path, replay_from, frozen, run_policy):
     """AWS Config's recorded users, then the report: no per-user IAM call either."""
-    from tests.conftest import Replay
     from tests.placebo_fixtures import STANDARD_REPORT, FixtureDir, credential_report
+    from tests.placebo_replay import Replay
 
     items = [
         json.dumps(
