@@ -1,32 +1,70 @@
-# Everything runs in a project virtualenv, made on first use from setup.py.
+# Everything runs in project virtualenvs, made on first use from setup.py: .venv has the
+# latest c7n; .venv-c7n-0.9.40 has the oldest c7n supported, pinned by its constraints file.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench reliability install clean
+OLDEST_C7N  := 0.9.40
+CONSTRAINTS := .ci/constraints-c7n-$(OLDEST_C7N).txt
+OLD_VENV    := .venv-c7n-$(OLDEST_C7N)
+OLD_PY      := $(OLD_VENV)/bin/python
+OLD_STAMP   := $(OLD_VENV)/.installed
+OLD_LOG     := $(OLD_VENV)/pytest.log
 
+.PHONY: demo serve test lint bench reliability install install-oldest clean
+
+# Printed before each test run: what that run tests against.
+export VERSIONS := from importlib.metadata import version as v; import sys; \
+  print("== pytest with", ", ".join(f"{n} {v(n)}" for n in ("c7n", "c7n-org", "c7n-mailer", "boto3")), "in", sys.prefix)
+
+# setuptools and wheel upgraded too: tests/test_packaging.py builds with them, and here they
+# stand for what `python -m build` fetches for a user (the oldest venv keeps pinned ones).
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet ".[test]"
 	touch $(STAMP)
+
+$(OLD_STAMP): setup.py $(CONSTRAINTS)
+	$(PYTHON) -m venv $(OLD_VENV)
+	$(OLD_PY) -m pip install --quiet --upgrade pip
+	$(OLD_PY) -m pip install --quiet --constraint $(CONSTRAINTS) ".[test]"
+	touch $(OLD_STAMP)
 
 # Reinstall the package itself (not its dependencies) so the stock CLIs, which import
 # the installed copy through the .pth hook, run the code in this checkout.
 install: $(STAMP)
 	$(PY) -m pip install --quiet --no-deps --force-reinstall .
 
+install-oldest: $(OLD_STAMP)
+	$(OLD_PY) -m pip install --quiet --no-deps --force-reinstall .
+
 demo: install
 	$(PY) -m demo
+
+# The seeded local endpoint, until Ctrl-C: run your own policies against it.
+serve: install
+	$(PY) -m demo serve
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check c7n_keyage tests demo benchmarks tools setup.py
 	$(VENV)/bin/ruff format --check c7n_keyage tests demo benchmarks tools setup.py
 
-# pytest exits 5 when no test ran: that is a failure here, not a pass.
-test: install lint
-	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$rc
+# Lint once, then the whole suite in both venvs at once (2 cores: about the time of one):
+# the latest c7n's run prints as it goes, the oldest's is logged and printed after it. Either
+# failing fails the target; pytest exits 5 when no test ran, and that is a failure here too.
+# A background job ignores Ctrl-C in a non-interactive shell: the trap stops it.
+test: install install-oldest lint
+	@$(OLD_PY) -c "$$VERSIONS" > $(OLD_LOG); \
+	$(OLD_PY) -m pytest >> $(OLD_LOG) 2>&1 & oldest=$$!; \
+	trap 'kill $$oldest 2>/dev/null; exit 130' INT TERM HUP; \
+	$(PY) -c "$$VERSIONS"; $(PY) -m pytest; latest=$$?; \
+	wait $$oldest; oldest=$$?; trap - INT TERM HUP; cat $(OLD_LOG); rc=0; \
+	for run in "latest $$latest" "oldest $$oldest"; do set -- $$run; \
+	  if [ $$2 -eq 5 ]; then echo "== $$1 c7n: no tests ran"; rc=1; \
+	  elif [ $$2 -ne 0 ]; then echo "== $$1 c7n: FAILED (pytest exit code $$2)"; rc=1; fi; \
+	done; exit $$rc
 
 bench: install
 	$(PY) -m benchmarks.run
@@ -36,4 +74,4 @@ reliability: install
 	$(PY) -m tools.reliability
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(OLD_VENV) build dist *.egg-info

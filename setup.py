@@ -5,6 +5,7 @@ entry point, and that one line is what makes the stock ``custodian`` and ``c7n-o
 the filter (see ``c7n_keyage/hook.py``).
 """
 
+import ast
 import pathlib
 
 from setuptools import find_packages, setup
@@ -12,6 +13,18 @@ from setuptools.command.build_py import build_py
 
 HERE = pathlib.Path(__file__).parent
 PTH = "c7n_keyage.pth"
+
+
+def read_version() -> str:
+    """``__version__`` from c7n_keyage/__init__.py, read without importing the package.
+
+    Importing it would run its start-up hook inside the build.
+    """
+    source = (HERE / "c7n_keyage" / "__init__.py").read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "__version__":
+            return ast.literal_eval(node.value)
+    raise RuntimeError("no __version__ in c7n_keyage/__init__.py")
 
 
 class BuildWithStartupHook(build_py):
@@ -27,17 +40,21 @@ class BuildWithStartupHook(build_py):
 
 setup(
     name="c7n-keyage",
-    version="0.1.0",
+    version=read_version(),
     description="Cloud Custodian filter for stale IAM access keys (unused, never used, unrotated)",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
+    # In the wheel's .dist-info; MANIFEST.in puts it (and the .pth) in the sdist.
+    license_files=["LICENSE"],
     packages=find_packages(include=["c7n_keyage", "c7n_keyage.*"]),
     package_data={"c7n_keyage": ["templates/*.j2"]},
     cmdclass={"build_py": BuildWithStartupHook},
     python_requires=">=3.10",
     # c7n pins boto3, jsonschema and dateutil exactly: never pin against it.
-    install_requires=["c7n>=0.9.53", "boto3"],
+    # 0.9.40 (July 2024) is the oldest c7n the suite runs against (make test; the exact
+    # versions are in .ci/constraints-c7n-0.9.40.txt): raise it only with that file.
+    install_requires=["c7n>=0.9.40", "boto3"],
     extras_require={
         "test": [
             "pytest>=8",
@@ -46,8 +63,13 @@ setup(
             "time-machine>=2.10",
             "hypothesis>=6",
             "ruff>=0.8",
-            "c7n-org>=0.6.52",
-            "c7n-mailer>=0.6.52",
+            "c7n-org>=0.6.39",
+            "c7n-mailer>=0.6.39",
+            # tests/test_packaging.py builds both artifacts without build isolation.
+            "build>=1",
+            "twine>=6.1",
+            "setuptools>=61",
+            "wheel",
         ],
     },
     classifiers=[

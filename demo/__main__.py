@@ -8,14 +8,25 @@ then stops the endpoint.
 
 The policies run as shipped except ``report_delay: 0`` (the local endpoint makes the report at
 once, so there is nothing to wait for) and, on the report, ``resolve-key-ids: true``.
+
+``python -m demo serve`` (``make serve``) starts the same seeded endpoint and keeps it running
+until Ctrl-C (SIGINT) or SIGTERM: it prints the environment to export in another shell and a
+``custodian run`` line, to run the sample policies, or your own, against it.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
+import os
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -110,7 +121,8 @@ def change(before: str, after: str) -> str:
     return DISABLED if (before, after) == ("Active", "Inactive") else "<- changed"
 
 
-def main() -> int:
+def run_demo() -> int:
+    """The full demo: seed, report, remediate, show what changed, stop."""
     with LocalIAM() as local, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         seeded = seeded_rows(local.seed(DEMO_ACCOUNT), local.key_states())
@@ -143,6 +155,129 @@ def main() -> int:
         print(f"\n{disabled} key(s) disabled, {others} other key(s) changed.")
     print("Local IAM endpoint stopped.")
     return 0
+
+
+class _Stop(Exception):
+    """SIGINT or SIGTERM arrived: stop serving."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    # Stopping takes a moment (reset, close the socket, join the thread): a second signal
+    # must not cut it short and leave the server thread or the port behind.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _Stop(signum)
+
+
+def _shell_path(path: Path) -> str:
+    """``path`` as typed in a shell here: relative below the current directory."""
+    here = Path.cwd()
+    return shlex.quote(str(path.relative_to(here) if path.is_relative_to(here) else path))
+
+
+def custodian_command() -> str:
+    """The ``custodian`` beside this interpreter, as a shell here would call it."""
+    found = shutil.which("custodian")
+    if found and Path(found).resolve() == CUSTODIAN.resolve():
+        return "custodian"
+    return _shell_path(CUSTODIAN)
+
+
+def serve_instructions(local: LocalIAM) -> list[str]:
+    """What to paste into another shell: the environment, then a ``custodian run`` line.
+
+    The variables are those ``LocalIAM.env()`` sets (endpoint, fake credentials, region, no
+    config files, no instance metadata, no proxy for 127.0.0.1), with the values it gives
+    them here; those it removes (profiles, session tokens, ...) are unset if set here.
+    """
+    env = local.env()
+    names = [n for n in local.env(base={}) if n.startswith("AWS_") or n.upper() == "NO_PROXY"]
+    removed = sorted(name for name in os.environ if name not in env)
+    policy = _shell_path(POLICIES / REPORT_POLICY)
+    lines = [
+        f"# Local IAM endpoint on {local.endpoint_url}, seeded with the demo account",
+        f"# ({len(DEMO_ACCOUNT)} users, credential report ready). Nothing here reaches AWS.",
+        "# In another shell, in this directory:",
+    ]
+    if removed:
+        lines.append("unset " + " ".join(removed))
+    lines += [f"export {name}={shlex.quote(env[name])}" for name in names]
+    lines += [
+        "# then run a sample policy, or your own (-s: where custodian writes its output):",
+        f"{custodian_command()} run --cache-period 0 -s out {policy}",
+        "# Ctrl-C here stops the endpoint.",
+    ]
+    return lines
+
+
+def serve(port: int = 0) -> int:
+    """Serve the seeded account on 127.0.0.1:``port`` (0: any free port) until a signal.
+
+    Returns 0 once stopped by SIGINT or SIGTERM, with the server thread joined and the port
+    closed; 1 if the port cannot be bound.
+    """
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.ExitStack() as stack:
+            try:
+                local = stack.enter_context(LocalIAM(port))
+            except OSError as error:
+                print(f"demo serve: cannot serve on 127.0.0.1:{port}: {error}", file=sys.stderr)
+                return 1
+            local.seed(DEMO_ACCOUNT)
+            # As in an account that has one: the first run does not wait report_delay for it.
+            local.client("iam").generate_credential_report()
+            print("\n".join(serve_instructions(local)), flush=True)
+            while True:  # a signal raises _Stop here; leaving the stack stops the endpoint
+                time.sleep(1)
+    except _Stop:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Local IAM endpoint stopped.", flush=True)
+    return 0
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535)")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(
+        prog="python -m demo",
+        usage="%(prog)s [-h] [serve [--port N]]",
+        description="Find and disable stale IAM access keys on a local IAM endpoint, with "
+        "the stock custodian CLI. Nothing talks to real AWS.",
+        epilog="With no command: the full demo (make demo): seed the account, run the "
+        "report and the remediation sample policies, show what changed, stop.",
+    )
+    commands = main_parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    serve_parser = commands.add_parser(
+        "serve",
+        help="serve the seeded account until Ctrl-C, to run your own policies against it",
+        description="Start the local IAM endpoint seeded with the demo account and keep it "
+        "running until Ctrl-C (or SIGTERM). Prints the environment to export in another "
+        "shell and a custodian run line for the sample report policy.",
+    )
+    serve_parser.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        metavar="N",
+        help="port on 127.0.0.1 (default: 0, any free port; the one taken is printed)",
+    )
+    return main_parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args.port)
+    return run_demo()
 
 
 if __name__ == "__main__":
