@@ -3,11 +3,12 @@
 ``python -m demo`` (``make demo``) starts a local IAM endpoint on 127.0.0.1, seeds an account
 whose keys show every case the rule tells apart, and runs the STOCK ``custodian run`` CLI on
 two sample policies from ``policies/``: the report, then the remediation (``remove-keys``,
-``matched: true``, ``disable: true``). It prints what was found and which keys were disabled,
-then stops the endpoint.
+``matched: true``, ``disable: true``). Between the two, one key the report found stale is
+used again: the report (a snapshot, as on AWS) still says it is stale, and the remediation
+keeps it because the live API says otherwise. It prints what was found, which keys were
+disabled and why the others were kept, then stops the endpoint.
 
-The policies run as shipped except ``report_delay: 0`` (the local endpoint makes the report at
-once, so there is nothing to wait for) and, on the report, ``resolve-key-ids: true``.
+The policies run as shipped except ``resolve-key-ids: true`` on the report.
 
 ``python -m demo serve`` (``make serve``) starts the same seeded endpoint and keeps it running
 until Ctrl-C (SIGINT) or SIGTERM: it prints the environment to export in another shell and a
@@ -20,6 +21,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -32,13 +34,21 @@ from pathlib import Path
 
 import yaml
 
-from demo.localiam import DEMO_ACCOUNT, LocalIAM
+from demo.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 REPORT_POLICY = "access-key-unused-report.yml"
 DISABLE_POLICY = "access-key-unused-disable.yml"
 # The console script installed beside this interpreter: the one users run.
 CUSTODIAN = Path(sys.executable).parent / "custodian"
+
+
+# Stale in the report; used again before the remediation runs.
+BACK_IN_USE = UserSpec("gus-back-in-use", (KeySpec(created_days_ago=400, last_used_days_ago=200),))
+STORY = (*DEMO_ACCOUNT, BACK_IN_USE)
+# What the filter logs for a key the live API clears.
+KEPT = re.compile(r"user (\S+): key slot (\d+) \(created [^)]*\), stale by the report, is not "
+                  r"stale by the live API: (.*); left alone")  # fmt: skip
 
 
 class CustodianFailed(Exception):
@@ -57,8 +67,10 @@ def demo_policy(sample: str, workdir: Path, options: dict) -> tuple[str, Path]:
     return policy["name"], path
 
 
-def custodian_run(name: str, path: Path, workdir: Path, env: dict[str, str]) -> list[dict]:
-    """Run the stock CLI on one policy file; return the resources it matched."""
+def custodian_run(
+    name: str, path: Path, workdir: Path, env: dict[str, str]
+) -> tuple[list[dict], str]:
+    """Run the stock CLI on one policy file; return the resources it matched and its log."""
     out = workdir / "out"
     # --cache-period 0: the account changes between runs, so never reuse listed users.
     command = [str(CUSTODIAN), "run", "--cache-period", "0", "-s", str(out), str(path)]
@@ -69,7 +81,7 @@ def custodian_run(name: str, path: Path, workdir: Path, env: dict[str, str]) -> 
             f"custodian run {path.name} failed (exit code {result.returncode}):\n"
             + result.stderr[-4000:]
         )
-    return json.loads(resources.read_text())
+    return json.loads(resources.read_text()), result.stderr
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -107,7 +119,7 @@ def seeded_rows(key_ids: dict[str, list[str]], states: dict[str, dict[str, str]]
     return [
         (user.name, key_id, slot, states[user.name][key_id], spec.created_days_ago,
          "never" if spec.last_used_days_ago is None else spec.last_used_days_ago)
-        for user in DEMO_ACCOUNT
+        for user in STORY
         for slot, (spec, key_id) in enumerate(zip(user.keys, key_ids[user.name], strict=True), 1)
     ]  # fmt: skip
 
@@ -125,21 +137,29 @@ def run_demo() -> int:
     """The full demo: seed, report, remediate, show what changed, stop."""
     with LocalIAM() as local, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        seeded = seeded_rows(local.seed(DEMO_ACCOUNT), local.key_states())
+        ids = local.seed(STORY)
+        seeded = seeded_rows(ids, local.key_states())
         print(f"Local IAM endpoint on {local.endpoint_url}, seeded with:\n")
         header = ("user", "key id", "slot", "status", "created (days ago)", "last used (days ago)")
         print(table(header, seeded))
 
         env = local.env()
-        report = demo_policy(REPORT_POLICY, workdir, {"report_delay": 0, "resolve-key-ids": True})
-        disable = demo_policy(DISABLE_POLICY, workdir, {"report_delay": 0})
+        report = demo_policy(REPORT_POLICY, workdir, {"resolve-key-ids": True})
+        disable = demo_policy(DISABLE_POLICY, workdir, {})
         try:
             print(f"\nReport: custodian run {REPORT_POLICY} (days: 90)\n")
-            rows = found_rows(custodian_run(*report, workdir, env))
+            rows = found_rows(custodian_run(*report, workdir, env)[0])
             print(table(("user", "key id", "slot", "last used", "days", "reason"), rows))
+            (key_id,) = ids[BACK_IN_USE.name]
+            local.use_key(BACK_IN_USE.name, key_id)
+            print(
+                f"\nMeanwhile {BACK_IN_USE.name}'s key {key_id} is used again. The credential "
+                "report,\na snapshot kept for up to 4 hours as on AWS, still says 200 days."
+            )
             print(f"\nRemediation: custodian run {DISABLE_POLICY}")
-            print("(remove-keys with matched: true, disable: true)\n")
-            custodian_run(*disable, workdir, env)
+            print("(remove-keys with matched: true, disable: true; each flagged key is")
+            print("checked on the live API first)\n")
+            _, log = custodian_run(*disable, workdir, env)
         except CustodianFailed as error:
             print(f"\ndemo: {error}", file=sys.stderr)
             return 1
@@ -153,6 +173,9 @@ def run_demo() -> int:
         disabled = sum(1 for *_, note in changes if note == DISABLED)
         others = sum(1 for *_, note in changes if note and note != DISABLED)
         print(f"\n{disabled} key(s) disabled, {others} other key(s) changed.")
+        kept = [match.groups() for match in KEPT.finditer(log)]
+        print("\nKept although the report found them stale (the live API says why):\n")
+        print(table(("user", "slot", "reason"), kept) + "\n")
     print("Local IAM endpoint stopped.")
     return 0
 

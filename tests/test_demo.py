@@ -30,6 +30,8 @@ import demo.__main__ as demo_main
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # (user, slot) of the DEMO_ACCOUNT keys that are active and stale at 90 days.
 STALE = {("bob-stale", "1"), ("dave-abandoned", "1"), ("erin-two-keys", "2")}
+# Stale in the report too, but used again before the remediation: kept.
+BACK = ("gus-back-in-use", "1")
 
 
 @dataclass
@@ -92,6 +94,7 @@ def test_demo_seeds_the_account_it_describes(demo_run):
         ("erin-two-keys", "2", "Active", "300", "150"),
         ("frank-rotated", "1", "Inactive", "300", "250"),
         ("frank-rotated", "2", "Active", "5", "1"),
+        ("gus-back-in-use", "1", "Active", "400", "200"),
     ]
 
 
@@ -102,28 +105,39 @@ def test_demo_reports_exactly_the_stale_keys_with_their_ids(demo_run):
         ("bob-stale", "1", "200", "unused"),
         ("dave-abandoned", "1", "200", "never-used"),
         ("erin-two-keys", "2", "150", "unused"),
+        ("gus-back-in-use", "1", "200", "unused"),
     ]
     assert [r[3] for r in found if r[0] == "dave-abandoned"] == ["never"]
     seeded_ids = {(r[0], r[2]): r[1] for r in section(demo_run.stdout, "seeded with:")}
     # resolve-key-ids: each row carries the flagged key's own ID, not another slot's.
-    assert {(r[0], r[2]): r[1] for r in found} == {k: seeded_ids[k] for k in STALE}
+    assert {(r[0], r[2]): r[1] for r in found} == {k: seeded_ids[k] for k in STALE | {BACK}}
 
 
 def test_demo_disables_exactly_the_reported_keys(demo_run):
     after = section(demo_run.stdout, "Remediation:")
     # user, key id, slot, before, after[, "<-", "disabled"]
-    assert len(after) == 8
+    assert len(after) == 9
     disabled = {(r[0], r[2]) for r in after if (r[3], r[4]) == ("Active", "Inactive")}
     assert disabled == STALE
     assert all(r[3] == r[4] for r in after if (r[0], r[2]) not in STALE)
     assert [r[5:] for r in after if (r[0], r[2]) in STALE] == [["<-", "disabled"]] * 3
-    reported = {r[1] for r in section(demo_run.stdout, "Report:")}
-    assert {r[1] for r in after if r[4] == "Inactive" and r[3] == "Active"} == reported
+    # Every key the report named is disabled, but the one used since the report.
+    reported = {(r[0], r[2]): r[1] for r in section(demo_run.stdout, "Report:")}
+    disabled_ids = {r[1] for r in after if r[4] == "Inactive" and r[3] == "Active"}
+    assert disabled_ids == {key for user_slot, key in reported.items() if user_slot != BACK}
     assert "3 key(s) disabled, 0 other key(s) changed." in demo_run.stdout
 
 
+def test_demo_keeps_the_key_used_since_the_report_and_says_why(demo_run):
+    assert "is used again. The credential report," in demo_run.stdout
+    kept = demo_run.stdout.split("Kept although the report found them stale", 1)[1]
+    rows = [line.split(None, 2) for line in kept.splitlines()[3:] if line.startswith("  ")]
+    assert [(user, slot) for user, slot, _ in rows] == [BACK]
+    assert rows[0][2].startswith("used since the report (last used ")
+
+
 def test_sample_policies_untouched_by_the_demo(demo_run):
-    # The demo runs copies with report_delay: 0; the shipped samples keep their defaults.
+    # The demo runs copies with resolve-key-ids on the report; the samples stay as shipped.
     for name in (demo_main.REPORT_POLICY, demo_main.DISABLE_POLICY):
         (policy,) = yaml.safe_load((ROOT / "policies" / name).read_text())["policies"]
         assert "report_delay" not in policy["filters"][0]
