@@ -155,6 +155,12 @@ SCENARIOS: dict[str, list[tuple[str, dict]]] = {
     ],
     # The endpoint's clock is ahead of the runner's.
     "future": [(GET, report(NOW + timedelta(days=2)))],
+    # ... also for a report made at our request: used, whatever its date.
+    "complete_then_future": [
+        (GET, NOT_PRESENT),
+        (GENERATE, state("COMPLETE")),
+        (GET, report(NOW + timedelta(days=2))),
+    ],
     "never_ready": [(GET, NOT_PRESENT), (GENERATE, state("INPROGRESS"))],
     "in_progress_always": [(GET, IN_PROGRESS)],
 }

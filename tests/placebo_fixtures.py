@@ -455,6 +455,24 @@ def all_fixtures() -> list[FixtureDir]:
         standard("test_matched_keys_of_an_earlier_filter_are_kept").add(
             "iam", "GetCredentialReport", credential_report(STANDARD_REPORT)
         ),
+        # Dates ahead of the clock: counted as recent, and worth a warning.
+        add_users(FixtureDir("test_future_dates_in_rows_warn"), ["ahead"]).add(
+            "iam",
+            "GetCredentialReport",
+            credential_report(
+                report_csv(
+                    [
+                        report_row(
+                            "ahead",
+                            [
+                                {"created": days_ago(400), "used": days_ago(-3)},
+                                {"created": datetime(3000, 1, 1, tzinfo=timezone.utc)},
+                            ],
+                        )
+                    ]
+                )
+            ),
+        ),
         FixtureDir("test_root_keys_on_account")
         .add("iam", "ListAccountAliases", ok({"AccountAliases": ["example-prod"]}))
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT)),

@@ -253,6 +253,14 @@ CASES = [
         id="dated-in-the-future",
     ),
     pytest.param(
+        "complete_then_future",
+        {},
+        [GET, GEN, GET],
+        [],
+        ready(NOW + timedelta(days=2)),
+        id="complete-then-a-report-dated-ahead",
+    ),
+    pytest.param(
         "never_ready",
         {"timeout": 60},
         [GET, GEN] + [GET, GEN] * 6 + [GET],

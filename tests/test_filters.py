@@ -416,3 +416,15 @@ def test_matched_keys_of_an_earlier_filter_are_kept(replay, frozen, run_policy, 
         "2026-10-30T12:00:00+00:00",
     ]
     assert replay.operations().count("GetCredentialReport") == 2
+
+
+def test_future_dates_in_rows_warn(replay, frozen, run_policy, caplog):
+    caplog.set_level(logging.WARNING, logger="custodian.keyage")
+    # Counted as recent: neither key is stale (slot 1 is 400 days old, its use "ahead").
+    assert run_policy(USER_POLICY, replay).resources == []
+    assert [m for m in caplog.messages if "in the future" in m] == [
+        "policy:stale-keys access-key-unused: user ahead: key slot 1: access_key_1_last_used_date "
+        "is 2026-11-04T12:00:00+00:00, more than a day in the future; counted as recent",
+        "policy:stale-keys access-key-unused: user ahead: key slot 2: access_key_2_last_rotated is "
+        "3000-01-01T00:00:00+00:00, more than a day in the future; counted as recent",
+    ]
