@@ -1,9 +1,9 @@
 """The ``access-key-unused`` filter: the imperative shell around the pure rule.
 
 It takes the account's credential report (``reports.py``), asks ``rule.stale_reasons``
-about every key, and, only when the policy will act on keys or asks for key IDs, confirms
-each flagged user's keys on the live API (``live.py`` reads, ``verify.py`` judges) before
-anything names them. Registration on c7n's resources lives in ``registration.py``.
+about every key, and, only when the policy will act on keys or asks for key IDs, hands the
+flagged users to the acting path (``acting.py``), which confirms their keys on the live API
+before anything names them. Registration on c7n's resources lives in ``registration.py``.
 """
 
 from __future__ import annotations
@@ -14,30 +14,19 @@ import logging
 import time
 from datetime import datetime
 
-from botocore.exceptions import ClientError
-from c7n.exceptions import PolicyExecutionError, PolicyValidationError
+from c7n.exceptions import PolicyValidationError
 from c7n.filters import Filter
-from c7n.utils import local_session, type_schema
+from c7n.utils import type_schema
 
-from c7n_keyage import live, scope
+from c7n_keyage import acting, live, scope, source
 from c7n_keyage.fetch import PERMISSIONS, CredentialReportError, FetchSettings, utcnow
-from c7n_keyage.findings import (
-    MATCHED_KEYS,
-    UNUSED_KEYS,
-    access_entry,
-    credential_entry,
-    unused_key,
-    verified_key,
-)
+from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS, credential_entry, unused_key
 from c7n_keyage.options import REPORT_OPTIONS, RULE_OPTIONS, option_problems
 from c7n_keyage.report import ROOT_USER, AccessKey, Report, UserRow, future_problems
 from c7n_keyage.reports import account_report
 from c7n_keyage.rule import stale_reasons
-from c7n_keyage.verify import verify
 
 log = logging.getLogger("custodian.keyage")
-
-SOURCE = "credential-report"
 
 
 @contextlib.contextmanager
@@ -245,7 +234,7 @@ class UserAccessKeyUnused(AccessKeyUnused):
         """With the report as the source, whether something after this filter needs the
         per-user detail (tags, permissions boundary) the report lacks."""
         data = self.manager.data if self.manager else {}
-        return data.get("source") == SOURCE and bool(
+        return data.get("source") == source.NAME and bool(
             len(data.get("filters", ())) > 1 or data.get("actions")
         )
 
@@ -262,14 +251,14 @@ class UserAccessKeyUnused(AccessKeyUnused):
             now, flagged = self.screen(resources)
         if self.verifies():
             # API calls per flagged user: the collector stays on meanwhile.
-            matched = self.confirm(flagged, now)
+            matched = acting.confirm(self, flagged, now)
         else:
             with _cyclic_gc_paused():
                 for resource, (_, keys) in flagged:
                     self.annotate_report(resource, resource["UserName"], keys, now)
             matched = [resource for resource, _ in flagged]
         if self.details_users():
-            matched = self.add_user_details(matched)
+            matched = source.add_details(self.manager, matched, self.policy_name())
         return matched
 
     def screen(self, resources: list[dict]) -> tuple[datetime, list]:
@@ -300,91 +289,6 @@ class UserAccessKeyUnused(AccessKeyUnused):
                 ", ".join(missing[:20]),
             )
         return now, flagged
-
-    def confirm(self, flagged: list, now: datetime) -> list[dict]:
-        """Read flagged users' keys live; keep the users with a key stale by live data."""
-        client = local_session(self.manager.session_factory).client("iam")
-        days, rotation_days = self.days()
-        kept = []
-        for resource, (row, keys) in flagged:
-            user = resource["UserName"]
-            found = self.read_live(client, user)
-            if found is None:
-                continue
-            verdict = verify(row.keys, [k for k, _ in keys], found.keys, now, days, rotation_days)
-            for key, why in verdict.cleared:
-                log.info(
-                    "policy:%s user %s: key slot %d (created %s), stale by the report, is not "
-                    "stale by the live API: %s; left alone",
-                    self.policy_name(),
-                    user,
-                    key.slot,
-                    key.last_rotated.isoformat() if key.last_rotated else "unknown",
-                    why,
-                )
-            for entry, error in found.unknown:
-                log.warning(
-                    "policy:%s user %s: last use of key %s could not be read (%s); its "
-                    "state is unknown, so nothing will act on it",
-                    self.policy_name(),
-                    user,
-                    entry["AccessKeyId"],
-                    error,
-                )
-            # The listing is current: remove-keys acts on it instead of listing again.
-            resource[scope.ACCESS_KEYS] = found.listed
-            if verdict.stale:
-                resource[UNUSED_KEYS] = [verified_key(stale, now) for stale in verdict.stale]
-                self.merge_annotation(
-                    resource, MATCHED_KEYS, [access_entry(s.live.listed) for s in verdict.stale]
-                )
-                kept.append(resource)
-        return kept
-
-    def read_live(self, client, user: str) -> live.LiveKeys | None:
-        try:
-            found = live.read_live_keys(client, user, self.manager.retry)
-        except ClientError as e:
-            if live.is_denied(e):
-                raise PolicyExecutionError(
-                    f"policy:{self.policy_name()} access denied reading user {user}'s keys: "
-                    f"the role running this policy needs {' and '.join(live.PERMISSIONS)} "
-                    f"({e})"
-                ) from e
-            log.warning(
-                "policy:%s user %s: keys could not be listed (%s); their state is unknown, "
-                "so nothing will act on them",
-                self.policy_name(),
-                user,
-                e,
-            )
-            return None
-        if found is None:
-            log.warning(
-                "policy:%s user %s was deleted since the credential report; skipped",
-                self.policy_name(),
-                user,
-            )
-        return found
-
-    def add_user_details(self, resources: list[dict]) -> list[dict]:
-        """``GetUser`` for the flagged users only: what the report lacks (tags...)."""
-        client = local_session(self.manager.session_factory).client("iam")
-        kept = []
-        for resource in resources:
-            detail = self.manager.retry(
-                client.get_user, UserName=resource["UserName"], ignore_err_codes=("NoSuchEntity",)
-            )
-            if detail is None:
-                log.warning(
-                    "policy:%s user %s was deleted since the credential report; skipped",
-                    self.policy_name(),
-                    resource["UserName"],
-                )
-                continue
-            resource.update(detail["User"])
-            kept.append(resource)
-        return kept
 
 
 class AccountAccessKeyUnused(AccessKeyUnused):

@@ -18,10 +18,12 @@ gone. The root row is never a user.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from c7n.exceptions import PolicyValidationError
+from c7n.utils import local_session
 from dateutil.tz import tzutc
 
 from c7n_keyage.fetch import PERMISSIONS
@@ -29,6 +31,8 @@ from c7n_keyage.report import ROOT_USER, Report, UserRow
 
 NAME = "credential-report"
 FILTER = "access-key-unused"
+
+log = logging.getLogger("custodian.keyage")
 
 
 class CredentialReportSource:
@@ -71,6 +75,29 @@ class CredentialReportSource:
         # The policy's first filter is access-key-unused (checked above): its options say
         # how to fetch, and it reads the same fetch afterwards.
         return self.manager.filters[0].get_report()
+
+
+def add_details(manager: Any, resources: list[dict], policy: str) -> list[dict]:
+    """``GetUser`` for ``resources`` (the flagged users only): what the report lacks.
+
+    A user deleted since the report is dropped, with a warning.
+    """
+    client = local_session(manager.session_factory).client("iam")
+    kept = []
+    for resource in resources:
+        detail = manager.retry(
+            client.get_user, UserName=resource["UserName"], ignore_err_codes=("NoSuchEntity",)
+        )
+        if detail is None:
+            log.warning(
+                "policy:%s user %s was deleted since the credential report; skipped",
+                policy,
+                resource["UserName"],
+            )
+            continue
+        resource.update(detail["User"])
+        kept.append(resource)
+    return kept
 
 
 def users(report: Report) -> list[dict]:
