@@ -122,7 +122,7 @@ def fetch_report(
     serves that is not the old one, or any report once it answers ``COMPLETE``, is used.
     """
     budget = _Budget(settings.timeout, clock, sleep)
-    asked: str | None = None  # the last State GenerateCredentialReport answered
+    asked: str | None = None  # the last State GenerateCredentialReport answered, if asked
     before: datetime | None = None  # GeneratedTime of the report served before asking
     while True:
         try:
@@ -131,11 +131,13 @@ def fetch_report(
             code = _code(e)
             if code not in ("ReportInProgress", "ReportNotPresent", "ReportExpired"):
                 raise _explain(e, "iam:GetCredentialReport") from e
-            if code == "ReportInProgress" or asked is not None:
-                # Being made, or asked for and not served yet.
+            if code == "ReportInProgress" or asked == _DONE:
+                # Being made, or made and not served yet: ask for it again after a pause.
                 budget.wait(settings.delay, code)
-                if code == "ReportInProgress" or asked == _DONE:
-                    continue
+                continue
+            if asked is not None:
+                # Asked for, still being made: pause, then ask the endpoint how it goes.
+                budget.wait(settings.delay, code)
             why = code
         else:
             generated = _aware(response["GeneratedTime"])
@@ -144,19 +146,20 @@ def fetch_report(
                     return RawReport(response["Content"], generated, generated)
                 before = generated
             elif asked == _DONE or before is None or generated > before:
+                # The report made at our request: the freshest the endpoint will give.
                 return RawReport(response["Content"], generated, clock(), requested=True)
             else:
-                # Still the old report while generation runs: wait, then ask again.
+                # Still the old report while the new one is made: pause, then ask again.
                 budget.wait(settings.delay, f"GenerateCredentialReport State {asked}")
             why = f"report generated {generated.isoformat()} is older than report_max_age"
         if asked is None and not settings.generate:
             raise CredentialReportError(
                 f"no usable credential report ({why}) and report_generate is false"
             )
-        asked = _generate(client, settings, budget)
+        asked = _generate(client, budget)
 
 
-def _generate(client: Any, settings: FetchSettings, budget: _Budget) -> str:
+def _generate(client: Any, budget: _Budget) -> str:
     """Ask for a report once; return the State the endpoint answers."""
     try:
         answer = _call(client.generate_credential_report, budget)
