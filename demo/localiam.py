@@ -410,6 +410,12 @@ class LocalIAM:
         if self._recorder is not None:
             self._recorder.calls.clear()
 
+    def reset(self) -> None:
+        """Empty the endpoint, as on entering: every account's users, keys and credential
+        report are wiped (all moto state in this process), and the logged calls too."""
+        self._reset()
+        self.clear_calls()
+
     def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """Environment for a subprocess (e.g. `custodian run`) using this server.
 

@@ -6,6 +6,9 @@ import csv
 import io
 from datetime import datetime, timezone
 
+import pytest
+from botocore.exceptions import ClientError
+
 from demo.localiam import KeySpec, LocalIAM, UserSpec
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -74,3 +77,20 @@ def test_user_spec_takes_tags_as_a_mapping_or_pairs_and_stays_hashable():
         {"Key": "team", "Value": "data"},
         {"Key": "keyage-exempt", "Value": "yes"},
     ]
+
+
+def test_reset_empties_the_endpoint_report_included():
+    with LocalIAM() as local:
+        iam = local.client()
+        local.seed_in_process(SPECS, now=NOW)
+        iam.generate_credential_report()
+        iam.get_credential_report()
+        local.reset()
+        assert local.calls == []
+        assert iam.list_users()["Users"] == []
+        with pytest.raises(ClientError, match="ReportNotPresent"):
+            iam.get_credential_report()
+        # Seeding again works on the emptied endpoint.
+        ids = local.seed_in_process(SPECS[:1], now=NOW)
+        assert [u["UserName"] for u in iam.list_users()["Users"]] == ["used-yesterday"]
+        assert len(ids["used-yesterday"]) == 1
