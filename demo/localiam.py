@@ -48,6 +48,9 @@ import io
 import logging
 import os
 import socket
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -206,20 +209,32 @@ def _parse_call(environ: dict[str, Any], body: bytes) -> Call:
 
 
 class _Recorder:
-    """WSGI middleware that logs every API request before moto answers it."""
+    """WSGI middleware that logs every API request before moto answers it, and the CPU
+    time moto's handler then spends answering it."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
         self.calls: list[Call] = []
+        self.cpu: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if not environ.get("PATH_INFO", "").startswith("/moto-api"):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
-            # Hand moto an unread copy of the body.
-            environ["wsgi.input"] = io.BytesIO(body)
-            self.calls.append(_parse_call(environ, body))  # list.append is thread-safe
-        return self.app(environ, start_response)
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        # Hand moto an unread copy of the body.
+        environ["wsgi.input"] = io.BytesIO(body)
+        call = _parse_call(environ, body)
+        self.calls.append(call)  # list.append is thread-safe
+        # Each request has its own thread: its thread CPU time is this request's alone.
+        start = time.thread_time()
+        try:
+            return self.app(environ, start_response)
+        finally:
+            spent = time.thread_time() - start
+            with self._lock:
+                self.cpu[(call.service, call.action)] += spent
 
 
 # Where the AWS-like credential report snapshot lives on a moto IAM backend.
@@ -278,7 +293,8 @@ class LocalIAM:
     or leaving one wipes the state of every other.
 
     Every API request the server receives (from this process or another) is
-    logged in `calls`, so a test can assert what a `custodian run` did.
+    logged in `calls`, so a test can assert what a `custodian run` did, and the
+    CPU time moto spent answering each action is in `handler_cpu()`.
     While it runs, the credential report behaves as on AWS (see the module
     docstring): a snapshot with its real generation time. With
     ``aws_like_report=False`` it is moto's own, as LocalStack serves it: rebuilt
@@ -406,9 +422,19 @@ class LocalIAM:
         return list(self._recorder.calls)
 
     def clear_calls(self) -> None:
-        """Forget the requests logged so far."""
+        """Forget the requests logged so far (and their `handler_cpu`)."""
         if self._recorder is not None:
             self._recorder.calls.clear()
+            with self._recorder._lock:
+                self._recorder.cpu.clear()
+
+    def handler_cpu(self) -> dict[tuple[str, str], float]:
+        """CPU seconds moto's handlers spent answering the logged requests, by
+        ``(service, action)``: the emulator's own cost, apart from HTTP and the client."""
+        if self._recorder is None:
+            raise RuntimeError("LocalIAM is not running; use it as a context manager")
+        with self._recorder._lock:
+            return dict(self._recorder.cpu)
 
     def reset(self) -> None:
         """Empty the endpoint, as on entering: every account's users, keys and credential

@@ -94,3 +94,17 @@ def test_reset_empties_the_endpoint_report_included():
         ids = local.seed_in_process(SPECS[:1], now=NOW)
         assert [u["UserName"] for u in iam.list_users()["Users"]] == ["used-yesterday"]
         assert len(ids["used-yesterday"]) == 1
+
+
+def test_handler_cpu_is_counted_per_action_and_cleared_with_the_calls():
+    with LocalIAM() as local:
+        iam = local.client()
+        local.seed_in_process(SPECS, now=NOW)
+        for _ in range(3):
+            iam.get_user(UserName="tagged")
+        iam.list_users()
+        cpu = local.handler_cpu()
+        assert set(cpu) == {("iam", "GetUser"), ("iam", "ListUsers")}
+        assert all(seconds > 0 for seconds in cpu.values())
+        local.clear_calls()
+        assert local.handler_cpu() == {}
