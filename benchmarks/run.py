@@ -395,10 +395,10 @@ and counts the calls of the filter step and the action together. (1) then confir
 report-flagged user's keys live before acting: one ListAccessKeys per flagged user and one
 GetAccessKeyLastUsed per active key of that user (answered from the generator's truth, so live
 data and report agree); (2) acts on the report alone.
-The iam-user resources are built directly (ListUsers/GetUser, the same for every route, are
-left out) and each policy, loaded and validated by c7n's own loader, runs
-`policy.resource_manager.filter_resources(resources)`: the filter step, report fetch and parse
-included. c7n's cache is off, so (1) fetches and parses once
+The iam-user resources are built directly (ListUsers/GetUser, the same for every route here,
+are left out: the whole-run table has them) and each policy, loaded and validated by c7n's
+own loader, runs `policy.resource_manager.filter_resources(resources)`: the filter step, report
+fetch and parse included. c7n's cache is off, so (1) fetches and parses once
 and (2) twice, once per `credential` filter, as the issue specifies; (2b) gives the built-in
 recipe the one shared fetch+parse that c7n's cache gives it in a `custodian run`. IAM is a small
 in-memory client (what the timings use: no HTTP, no response parsing) that counts every call;

@@ -27,6 +27,7 @@ def run(users, calls=(), ids=None) -> wholerun.Run:
         calls=calls,
         users=list(users),
         ids=ids or {},
+        handler_cpu={},
     )
 
 
