@@ -37,17 +37,27 @@ class FakeIAM:
         self.generated = False
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        # (operation, UserName or AccessKeyId) of every per-user and per-key call, in order.
+        self.targets: list[tuple[str, str]] = []
+        self._keys = {k.key_id: (u, k) for u, keys in account.keys.items() for k in keys}
+        self._user_index = {name: i for i, name in enumerate(account.users)}
 
     def reset(self, report_age: timedelta | None = None) -> None:
         self.calls = Counter()
+        self.targets = []
         self.generated = False
         if report_age is not None:
             self.report_age = report_age
 
-    def _count(self, operation: str) -> None:
+    def _count(self, operation: str, target: str | None = None) -> None:
         # The access-key filter calls from two threads.
         with self._lock:
             self.calls[operation] += 1
+            if target is not None:
+                self.targets.append((operation, target))
+
+    def _no_such_entity(self, what: str, operation: str) -> ClientError:
+        return ClientError({"Error": {"Code": "NoSuchEntity", "Message": what}}, operation)
 
     def get_credential_report(self, **_: Any) -> dict:
         self._count("GetCredentialReport")
@@ -64,25 +74,48 @@ class FakeIAM:
         self.generated = True
         return {"State": "COMPLETE", "Description": "", **META}
 
-    def list_access_keys(self, UserName: str, **_: Any) -> dict:  # noqa: N803 (boto3's name)
-        self._count("ListAccessKeys")
+    # boto3's parameter names below (N803).
+
+    def list_access_keys(self, UserName: str, **_: Any) -> dict:  # noqa: N803
+        self._count("ListAccessKeys", UserName)
         if UserName not in self.account.keys:
-            raise ClientError(
-                {"Error": {"Code": "NoSuchEntity", "Message": UserName}}, "ListAccessKeys"
-            )
+            raise self._no_such_entity(UserName, "ListAccessKeys")
         return {
             "AccessKeyMetadata": self.account.list_access_keys(UserName),
             "IsTruncated": False,
             **META,
         }
 
-    def update_access_key(self, **_: Any) -> dict:
-        self._count("UpdateAccessKey")
+    def get_access_key_last_used(self, AccessKeyId: str, **_: Any) -> dict:  # noqa: N803
+        """The key's last use from the account's truth: what the report's columns say."""
+        self._count("GetAccessKeyLastUsed", AccessKeyId)
+        if AccessKeyId not in self._keys:
+            raise self._no_such_entity(AccessKeyId, "GetAccessKeyLastUsed")
+        user, key = self._keys[AccessKeyId]
+        if key.used is None:
+            # AWS: no LastUsedDate for a key never used (since tracking began).
+            last_used = {"ServiceName": "N/A", "Region": "N/A"}
+        else:
+            service, region = self.account.last_used_where[AccessKeyId]
+            last_used = {"LastUsedDate": key.used, "ServiceName": service, "Region": region}
+        return {"UserName": user, "AccessKeyLastUsed": last_used, **META}
+
+    def get_user(self, UserName: str, **_: Any) -> dict:  # noqa: N803
+        self._count("GetUser", UserName)
+        if UserName not in self._user_index:
+            raise self._no_such_entity(UserName, "GetUser")
+        return {"User": self.account.resource(self._user_index[UserName]), **META}
+
+    def update_access_key(self, AccessKeyId: str = "", **_: Any) -> dict:  # noqa: N803
+        self._count("UpdateAccessKey", AccessKeyId)
         return dict(META)
 
-    def delete_access_key(self, **_: Any) -> dict:
-        self._count("DeleteAccessKey")
+    def delete_access_key(self, AccessKeyId: str = "", **_: Any) -> dict:  # noqa: N803
+        self._count("DeleteAccessKey", AccessKeyId)
         return dict(META)
+
+    def targets_of(self, operation: str) -> list[str]:
+        return [target for op, target in self.targets if op == operation]
 
     def total(self) -> int:
         return sum(self.calls.values())
@@ -108,6 +141,8 @@ _OPERATIONS = {
     "GetCredentialReport": lambda iam, params: iam.get_credential_report(),
     "GenerateCredentialReport": lambda iam, params: iam.generate_credential_report(),
     "ListAccessKeys": lambda iam, params: iam.list_access_keys(UserName=params["UserName"]),
+    "GetAccessKeyLastUsed": lambda iam, params: iam.get_access_key_last_used(**params),
+    "GetUser": lambda iam, params: iam.get_user(**params),
     "UpdateAccessKey": lambda iam, params: iam.update_access_key(**params),
     "DeleteAccessKey": lambda iam, params: iam.delete_access_key(**params),
 }

@@ -28,6 +28,7 @@ from c7n.utils import reset_session_cache
 
 from benchmarks.fakeaws import FakeIAM, boto3_factory, fake_factory
 from benchmarks.synthetic import ACCOUNT_ID, DAYS, Account, make_account
+from c7n_keyage import reports
 
 PLUGIN = [{"type": "access-key-unused", "days": DAYS}]
 # What users write today for "active key unused for 90 days" with the built-in filters.
@@ -85,6 +86,18 @@ def _clear_shared_cache() -> None:
     InMemoryCache._InMemoryCache__shared_state.clear()
 
 
+def _new_run() -> None:
+    """What a new ``custodian run`` process starts from: no session, no report held.
+
+    The plugin holds one report per account for the rest of the process
+    (``c7n_keyage.reports``); without forgetting it, every repeat after the first would
+    skip the fetch and parse, and a second account with the same ID would be judged on
+    the first one's report.
+    """
+    reset_session_cache()
+    reports.forget()
+
+
 @dataclass
 class Route:
     """One way of answering "which users have a stale key", on one account."""
@@ -135,7 +148,7 @@ class Route:
             tracemalloc.stop()
 
     def _prepare(self) -> None:
-        reset_session_cache()
+        _new_run()
         _clear_shared_cache()
         self.iam.reset()
 
@@ -191,11 +204,16 @@ class RemoveKeysRun:
     matched: int
     filter_seconds: float
     total_seconds: float
+    # Whom each per-user or per-key call named: (operation, UserName or AccessKeyId).
+    targets: list[tuple[str, str]] = field(default_factory=list)
+
+    def named(self, operation: str) -> list[str]:
+        return [target for op, target in self.targets if op == operation]
 
 
 def run_remove_keys(policy: Any, iam: FakeIAM, account: Account) -> RemoveKeysRun:
     resources = account.resources()
-    reset_session_cache()
+    _new_run()
     iam.reset()
     start = time.perf_counter()
     out = policy.resource_manager.filter_resources(resources)
@@ -204,7 +222,9 @@ def run_remove_keys(policy: Any, iam: FakeIAM, account: Account) -> RemoveKeysRu
     for action in policy.resource_manager.actions:
         action.process(out)
     total = time.perf_counter() - start
-    return RemoveKeysRun(filter_calls, Counter(iam.calls), len(out), seconds, total)
+    return RemoveKeysRun(
+        filter_calls, Counter(iam.calls), len(out), seconds, total, list(iam.targets)
+    )
 
 
 @dataclass
@@ -222,6 +242,8 @@ class SizeResult:
     # Users the built-in route lists though none of their keys is acted on (#5583).
     builtin_idle_users: int
     regenerate_calls: dict[str, Counter]
+    # Active keys of the users the plugin flags: what it reads the last use of live.
+    flagged_active_keys: int
 
 
 def measure_size(account: Account, repeats: int, boto3_repeats: int) -> SizeResult:
@@ -293,6 +315,9 @@ def measure_size(account: Account, repeats: int, boto3_repeats: int) -> SizeResu
         remove_keys_equal=remove_keys_equal_work(n, account.now),
         builtin_idle_users=len(idle),
         regenerate_calls=regenerate,
+        flagged_active_keys=sum(
+            1 for u in account.expected_plugin() for k in account.keys[u] if k.active
+        ),
     )
 
 
@@ -314,7 +339,7 @@ def _calls_when_regenerating(iam: FakeIAM, account: Account, filters: list, fact
     """Calls when the only report is two days old (report_delay 0: no sleeping)."""
     filters = [dict(f, report_delay=0) for f in filters]
     policy = load_policy("regenerate", filters, factory)
-    reset_session_cache()
+    _new_run()
     iam.reset(report_age=timedelta(days=2))
     try:
         policy.resource_manager.filter_resources(account.resources())
@@ -339,15 +364,35 @@ def _check_matches(account: Account, routes: dict[str, Route]) -> None:
 
 
 def _check_remove_keys(account: Account, runs: dict[str, RemoveKeysRun]) -> None:
-    """Each route disabled exactly the keys its rule names, and listed only matched users."""
+    """Each route disabled exactly the keys its rule names, and made per-user calls only for
+    the users it flagged: the plugin one ListAccessKeys per flagged user and one
+    GetAccessKeyLastUsed per active key of those users, the built-in route one
+    ListAccessKeys per matched user."""
+    flagged = account.expected_plugin()
     expected = {
-        "plugin": (len(account.expected_plugin()), len(account.stale_keys())),
-        "builtin": (len(account.expected_builtin()), len(account.builtin_keys())),
+        "plugin": (
+            flagged,
+            account.stale_keys(),
+            [k.key_id for u in flagged for k in account.keys[u] if k.active],
+        ),
+        "builtin": (account.expected_builtin(), account.builtin_keys(), []),
     }
-    for name, (users, keys) in expected.items():
+    for name, (users, keys, read) in expected.items():
         got = runs[name]
-        if (got.matched, got.total_calls["UpdateAccessKey"]) != (users, keys):
+        if (got.matched, got.total_calls["UpdateAccessKey"]) != (len(users), len(keys)):
             raise AssertionError(
                 f"{name} with remove-keys: {got.matched} users / "
-                f"{got.total_calls['UpdateAccessKey']} keys, expected {users} / {keys}"
+                f"{got.total_calls['UpdateAccessKey']} keys, expected {len(users)} / {len(keys)}"
             )
+        checks = {
+            "disabled": (got.named("UpdateAccessKey"), [k.key_id for k in keys]),
+            "listed the keys of": (got.named("ListAccessKeys"), users),
+            "read the last use of": (got.named("GetAccessKeyLastUsed"), read),
+            "called GetUser for": (got.named("GetUser"), []),
+        }
+        for what, (named, want) in checks.items():
+            if sorted(named) != sorted(want):
+                raise AssertionError(
+                    f"{name} with remove-keys {what} {len(named)} (distinct "
+                    f"{len(set(named))}), expected exactly {len(want)}"
+                )

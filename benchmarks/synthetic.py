@@ -42,21 +42,24 @@ class Account:
     csv: str
     users: list[str]
     keys: dict[str, list[Key]] = field(default_factory=dict)
+    # key ID -> (service, region) of its last use, as the report's columns give them.
+    last_used_where: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def resource(self, i: int) -> dict:
+        """User ``i`` as GetUser gives it (a new dict each call)."""
+        name = self.users[i]
+        return {
+            "Path": "/",
+            "UserName": name,
+            "UserId": f"AIDA{i:016d}",
+            "Arn": f"arn:aws:iam::{ACCOUNT_ID}:user/{name}",
+            "CreateDate": self.now - timedelta(days=1500),
+            "Tags": [],
+        }
 
     def resources(self) -> list[dict]:
         """The iam-user resources as ListUsers + GetUser would give them, fresh each call."""
-        created = self.now - timedelta(days=1500)
-        return [
-            {
-                "Path": "/",
-                "UserName": name,
-                "UserId": f"AIDA{i:016d}",
-                "Arn": f"arn:aws:iam::{ACCOUNT_ID}:user/{name}",
-                "CreateDate": created,
-                "Tags": [],
-            }
-            for i, name in enumerate(self.users)
-        ]
+        return [self.resource(i) for i in range(len(self.users))]
 
     def list_access_keys(self, user: str) -> list[dict]:
         """ListAccessKeys' AccessKeyMetadata: CreateDate to the second, as real AWS gives it."""
@@ -149,13 +152,14 @@ def _key(
     return Key(slot, f"AKIA{index:012d}{slot}BCH"[:20], active, created, used)
 
 
-def _key_columns(key: Key | None, rng: random.Random) -> list[str]:
+def _key_columns(key: Key | None, rng: random.Random, where: dict) -> list[str]:
     if key is None:
         return ["false", "N/A", "N/A", "N/A", "N/A"]
     if key.used is None:
         region, service = "N/A", "N/A"
     else:
         service, region = _SERVICES[rng.randrange(len(_SERVICES))]
+        where[key.key_id] = (service, region)
     return ["true" if key.active else "false", iso(key.created), iso(key.used), region, service]
 
 
@@ -187,7 +191,8 @@ def make_account(
             slots[key.slot - 1] = key
         account.users.append(name)
         account.keys[name] = keys
-        lines.append(",".join(_user_fields(rng, now, name, user_age, slots)))
+        where = account.last_used_where
+        lines.append(",".join(_user_fields(rng, now, name, user_age, slots, where)))
     account.csv = "\n".join(lines)
     return account
 
@@ -196,7 +201,7 @@ def _fields(key: Key) -> tuple:
     return key.key_id, key.active, key.created, key.used
 
 
-def _user_fields(rng, now, name, user_age, slots) -> list[str]:
+def _user_fields(rng, now, name, user_age, slots, where) -> list[str]:
     created = (now - timedelta(days=user_age)).replace(microsecond=0)
     password = rng.random() < 0.4
     if not password:
@@ -222,8 +227,8 @@ def _user_fields(rng, now, name, user_age, slots) -> list[str]:
         changed,
         next_rotation,
         "true" if password and rng.random() < 0.7 else "false",
-        *_key_columns(slots[0], rng),
-        *_key_columns(slots[1], rng),
+        *_key_columns(slots[0], rng, where),
+        *_key_columns(slots[1], rng, where),
         "true" if cert else "false",
         iso(created) if cert else "N/A",
         "false",

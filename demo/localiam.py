@@ -48,6 +48,9 @@ import io
 import logging
 import os
 import socket
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -131,21 +134,29 @@ class KeySpec:
 
 @dataclass(frozen=True)
 class UserSpec:
-    """An IAM user and its access keys in slot order.
+    """An IAM user, its access keys in slot order, and its tags.
 
     `keys[0]` is created first and appears as `access_key_1_*` in the
     credential report; `keys[1]` is `access_key_2_*`. Slot order is independent
-    of age: a slot-2 key may be older than the slot-1 key.
+    of age: a slot-2 key may be older than the slot-1 key. `tags` is a mapping
+    (or ``(key, value)`` pairs) set when the user is created.
     """
 
     name: str
     keys: tuple[KeySpec, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        # Accept a list too, but store a tuple so the spec stays hashable.
+        # Accept a list or a mapping too, but store tuples so the spec stays hashable.
         object.__setattr__(self, "keys", tuple(self.keys))
+        tags = self.tags.items() if isinstance(self.tags, Mapping) else self.tags
+        object.__setattr__(self, "tags", tuple((str(k), str(v)) for k, v in tags))
         if len(self.keys) > 2:
             raise ValueError("IAM allows at most two access keys per user")
+
+    def api_tags(self) -> list[dict[str, str]]:
+        """The tags as IAM's API takes them: ``[{"Key": ..., "Value": ...}]``."""
+        return [{"Key": k, "Value": v} for k, v in self.tags]
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -198,20 +209,32 @@ def _parse_call(environ: dict[str, Any], body: bytes) -> Call:
 
 
 class _Recorder:
-    """WSGI middleware that logs every API request before moto answers it."""
+    """WSGI middleware that logs every API request before moto answers it, and the CPU
+    time moto's handler then spends answering it."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
         self.calls: list[Call] = []
+        self.cpu: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if not environ.get("PATH_INFO", "").startswith("/moto-api"):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
-            # Hand moto an unread copy of the body.
-            environ["wsgi.input"] = io.BytesIO(body)
-            self.calls.append(_parse_call(environ, body))  # list.append is thread-safe
-        return self.app(environ, start_response)
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        # Hand moto an unread copy of the body.
+        environ["wsgi.input"] = io.BytesIO(body)
+        call = _parse_call(environ, body)
+        self.calls.append(call)  # list.append is thread-safe
+        # Each request has its own thread: its thread CPU time is this request's alone.
+        start = time.thread_time()
+        try:
+            return self.app(environ, start_response)
+        finally:
+            spent = time.thread_time() - start
+            with self._lock:
+                self.cpu[(call.service, call.action)] += spent
 
 
 # Where the AWS-like credential report snapshot lives on a moto IAM backend.
@@ -270,7 +293,8 @@ class LocalIAM:
     or leaving one wipes the state of every other.
 
     Every API request the server receives (from this process or another) is
-    logged in `calls`, so a test can assert what a `custodian run` did.
+    logged in `calls`, so a test can assert what a `custodian run` did, and the
+    CPU time moto spent answering each action is in `handler_cpu()`.
     While it runs, the credential report behaves as on AWS (see the module
     docstring): a snapshot with its real generation time. With
     ``aws_like_report=False`` it is moto's own, as LocalStack serves it: rebuilt
@@ -398,9 +422,25 @@ class LocalIAM:
         return list(self._recorder.calls)
 
     def clear_calls(self) -> None:
-        """Forget the requests logged so far."""
+        """Forget the requests logged so far (and their `handler_cpu`)."""
         if self._recorder is not None:
             self._recorder.calls.clear()
+            with self._recorder._lock:
+                self._recorder.cpu.clear()
+
+    def handler_cpu(self) -> dict[tuple[str, str], float]:
+        """CPU seconds moto's handlers spent answering the logged requests, by
+        ``(service, action)``: the emulator's own cost, apart from HTTP and the client."""
+        if self._recorder is None:
+            raise RuntimeError("LocalIAM is not running; use it as a context manager")
+        with self._recorder._lock:
+            return dict(self._recorder.cpu)
+
+    def reset(self) -> None:
+        """Empty the endpoint, as on entering: every account's users, keys and credential
+        report are wiped (all moto state in this process), and the logged calls too."""
+        self._reset()
+        self.clear_calls()
 
     def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """Environment for a subprocess (e.g. `custodian run`) using this server.
@@ -497,7 +537,10 @@ class LocalIAM:
         # 1. Create everything through the API, as a real account would.
         key_ids: dict[str, list[str]] = {}
         for user in specs:
-            iam.create_user(UserName=user.name)
+            if user.tags:
+                iam.create_user(UserName=user.name, Tags=user.api_tags())
+            else:
+                iam.create_user(UserName=user.name)
             ids: list[str] = []
             for key in user.keys:
                 key_id = iam.create_access_key(UserName=user.name)["AccessKey"]["AccessKeyId"]
@@ -511,21 +554,40 @@ class LocalIAM:
         for user in specs:
             model = backend.users[user.name]
             by_id = {k.access_key_id: k for k in model.access_keys}
-            created_dates = []
-            for key, key_id in zip(user.keys, key_ids[user.name], strict=True):
-                access_key = by_id[key_id]
-                access_key.create_date = _days_before(now_utc, key.created_days_ago)
-                created_dates.append(access_key.create_date)
-                if key.last_used_days_ago is None:
-                    access_key.last_used = None
-                else:
-                    access_key.last_used = AccessKeyLastUsed(
-                        timestamp=_days_before(now_utc, key.last_used_days_ago),
-                        service=_LAST_USED_SERVICE,
-                        region=REGION,
-                    )
-            if created_dates:
-                model.create_date = min(created_dates)
+            keys = [by_id[key_id] for key_id in key_ids[user.name]]
+            _backdate(model, keys, user.keys, now_utc)
+        return key_ids
+
+    def seed_in_process(
+        self,
+        users: Iterable[UserSpec],
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        now: datetime | None = None,
+    ) -> dict[str, list[str]]:
+        """`seed`, made through moto's backend in this process instead of its API.
+
+        The end state is the one `seed` leaves (users in order, tags, keys in slot
+        order, statuses, backdated dates), made by the backend methods the API
+        calls would reach, without a request: thousands of users take about a
+        second instead of minutes. Nothing is logged in `calls`. ``account_id``
+        needs no role: a later request reaches that account the usual way (the
+        default account with the `testing` credentials, another through
+        `client(..., account_id)`).
+
+        Returns ``{user_name: [access_key_id, ...]}`` in slot order.
+        """
+        self._running_port()
+        now_utc = _naive_utc(now if now is not None else datetime.now(timezone.utc))
+        backend = iam_backends[account_id]["global"]
+        key_ids: dict[str, list[str]] = {}
+        for user in users:
+            model = backend.create_user(REGION, user.name, tags=user.api_tags())
+            keys = [
+                backend.create_access_key(user.name, status="Active" if key.active else "Inactive")
+                for key in user.keys
+            ]
+            _backdate(model, keys, user.keys, now_utc)
+            key_ids[user.name] = [k.access_key_id for k in keys]
         return key_ids
 
     def use_key(
@@ -563,6 +625,25 @@ class LocalIAM:
                     for key in key_page["AccessKeyMetadata"]:
                         states[name][key["AccessKeyId"]] = key["Status"]
         return states
+
+
+def _backdate(model: Any, keys: list[Any], specs: tuple[KeySpec, ...], now: datetime) -> None:
+    """Date a seeded user's keys (moto ``AccessKey``s, in slot order) as ``specs`` say, and
+    the user as its oldest key."""
+    created_dates = []
+    for access_key, key in zip(keys, specs, strict=True):
+        access_key.create_date = _days_before(now, key.created_days_ago)
+        created_dates.append(access_key.create_date)
+        if key.last_used_days_ago is None:
+            access_key.last_used = None
+        else:
+            access_key.last_used = AccessKeyLastUsed(
+                timestamp=_days_before(now, key.last_used_days_ago),
+                service=_LAST_USED_SERVICE,
+                region=REGION,
+            )
+    if created_dates:
+        model.create_date = min(created_dates)
 
 
 def _check_port_free(port: int) -> None:
