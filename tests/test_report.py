@@ -408,6 +408,19 @@ EXACT = {
             {"carol": 3},
         ),
     ),
+    # Another field over two lines: the row is not read even though its ARN vouches for
+    # its name and it has as many fields as the header.
+    "a-later-field-over-two-lines": (
+        [HEADER, user_line("carol", password_last_used='"N/A\nN/A"'), BOB, ""],
+        Report(
+            {"bob": bob_row()},
+            (
+                "line 2: a quoted field runs over 2 lines (a quote left open?), users included; "
+                "that row is not judged",
+            ),
+            {"carol": 2},
+        ),
+    ),
     # The ARN realigns a name split by an unquoted comma wherever the user column is.
     "realigned-after-another-column": (
         ["extra," + HEADER, "1," + user_line("smith, john"), ""],
