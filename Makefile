@@ -88,7 +88,7 @@ bench: install
 reliability: install
 	$(PY) -m tools.reliability
 
-# Mutation testing of the pure core (about 10 minutes): writes docs/mutation.json and the
+# Mutation testing of the pure core (about 5 minutes): writes docs/mutation.json and the
 # mutation section of docs/reliability.md; fails on any survivor tools/mutation.py does not explain.
 mutation: $(MUT_STAMP)
 	$(MUT_PY) -m tools.mutation
