@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from c7n_keyage.report import UNREADABLE, AccessKey
+from c7n_keyage.report import AccessKey
 from c7n_keyage.verify import Stale
 
 UNUSED_KEYS = "c7n:unused-keys"
@@ -55,7 +55,7 @@ def credential_entry(key: AccessKey) -> dict:
     return {
         "active": key.active,
         "last_rotated": _iso(key.last_rotated),
-        "last_used_date": None if key.last_used is UNREADABLE else _iso(key.last_used),
+        "last_used_date": _iso(key.last_used),
         "last_used_region": key.last_used_region,
         "last_used_service": key.last_used_service,
         "c7n:match-type": "credential",

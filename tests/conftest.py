@@ -146,3 +146,16 @@ def filter_calls_are_declared(monkeypatch):
     for declared, calls in runs:
         made = {f"{service}:{operation}" for service, operation, _ in calls}
         assert made <= declared, f"undeclared calls: {made - declared}"
+
+
+@pytest.fixture
+def zone_elsewhere(monkeypatch):
+    """The machine's local time zone set to UTC-5 for one test (a POSIX TZ rule: no tz
+    database needed): dates must come out the same as on a UTC machine."""
+    import time
+
+    monkeypatch.setenv("TZ", "XST+05")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

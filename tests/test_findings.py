@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from c7n_keyage.findings import access_entry, credential_entry, unused_key
+from c7n_keyage.findings import access_entry, credential_entry, unused_key, verified_key
 from c7n_keyage.report import UNREADABLE, AccessKey
+from c7n_keyage.verify import Stale, live_key
 
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -49,3 +50,27 @@ def test_matched_entries_follow_remove_keys_contract():
         "last_used_service": "s3",
         "c7n:match-type": "credential",
     }
+
+
+def test_verified_key_names_the_key_and_says_it_was_checked_live():
+    listed = {"AccessKeyId": "AKIALIVE", "Status": "Active", "CreateDate": NOW}
+    live = live_key(listed, {"LastUsedDate": datetime(2026, 6, 1, tzinfo=timezone.utc)})
+    key = AccessKey(0, True, datetime(2025, 1, 1, tzinfo=timezone.utc), live.last_used, "s3")
+    assert verified_key(Stale(live, key, ["unused"]), NOW) == {
+        # Slot 0: the report cannot tell which slot the key is (twins).
+        "slot": None,
+        "last_rotated": "2025-01-01T00:00:00+00:00",
+        "last_used_date": "2026-06-01T00:00:00+00:00",
+        "last_used_service": "s3",
+        "last_used_region": None,
+        "reasons": ["unused"],
+        "days_since_use": 153,
+        "days_since_rotation": 669,
+        "verified": True,
+        "access_key_id": "AKIALIVE",
+    }
+
+
+def test_credential_entry_of_an_unreadable_last_use_has_no_date():
+    key = AccessKey(2, True, NOW, UNREADABLE)
+    assert credential_entry(key)["last_used_date"] is None

@@ -6,7 +6,7 @@ import pytest
 from jsonschema import Draft7Validator
 
 from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
-from c7n_keyage.options import option_problems
+from c7n_keyage.options import _seconds, option_problems
 
 NAN, INF = float("nan"), float("inf")
 VALUES = [0, 1, 90, 90.0, -1, 2.5, 0.0, True, False, "90", None, [], {}]
@@ -69,3 +69,37 @@ def test_non_finite_messages():
     assert option_problems(schema, {"type": "access-key-unused", "report_max_age": 1e11}) == [
         "report_max_age: 100000000000.0 is greater than the maximum of 31536000"
     ]
+
+
+# A seconds option made by ``_seconds(title, default=10, maximum=600)``: value -> valid.
+SECONDS = [
+    (0, True),
+    (0.5, True),
+    (10, True),
+    (600, True),
+    (600.0, True),
+    (-1, False),
+    (-0.5, False),
+    (600.5, False),
+    (601, False),
+    (NAN, False),
+    (INF, False),
+    (True, False),
+    ("10", False),
+    (None, False),
+]
+
+
+def test_a_seconds_option_is_a_bounded_finite_number():
+    # The schema is built when options.py is imported: this calls the builder itself.
+    spec = _seconds("Seconds to wait.", 10, 600)
+    assert (spec["title"], spec["default"], spec["not"]["title"]) == (
+        "Seconds to wait.",
+        10,
+        "not a number (NaN)",
+    )
+    schema = {"type": "object", "properties": {"wait": spec}}
+    validator = Draft7Validator(schema)
+    for value, valid in SECONDS:
+        assert validator.is_valid({"wait": value}) is valid, value
+        assert (option_problems(schema, {"wait": value}) == []) is valid, value

@@ -13,6 +13,10 @@ import csv
 import json
 import logging
 import pathlib
+<<<<<<< HEAD
+=======
+import pickle
+>>>>>>> mutation
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -197,6 +201,319 @@ def test_parse_date(value, expected):
 def test_parse_date_rejects(value):
     with pytest.raises(ValueError):
         parse_date(value)
+
+
+def test_naive_dates_are_utc_whatever_the_machine_zone(zone_elsewhere):
+    parsed = parse_date("2026-04-15T12:00:00")
+    assert parsed == datetime(2026, 4, 15, 12, tzinfo=timezone.utc)
+    assert parsed.isoformat() == "2026-04-15T12:00:00+00:00"
+
+
+def test_unreadable_is_one_value_that_says_what_it_is():
+    assert repr(UNREADABLE) == "UNREADABLE"
+    assert pickle.loads(pickle.dumps(UNREADABLE)) is UNREADABLE
+
+
+# --- whole reports, read exactly: every row, every problem, every unreadable line ---
+
+COLUMNS = HEADER.split(",")
+BOB_VALUES = dict(zip(COLUMNS, BOB.split(","), strict=True))
+UTC = timezone.utc
+CREATED = datetime(2023, 2, 5, 12, tzinfo=UTC)
+BOB_KEYS = (
+    AccessKey(
+        1,
+        True,
+        datetime(2025, 9, 27, 12, tzinfo=UTC),
+        datetime(2026, 4, 15, 12, tzinfo=UTC),
+        "s3",
+        "us-east-1",
+    ),
+    AccessKey(2, False),
+)
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:iam::123456789012:user/{name}"
+
+
+def line(columns: list[str] = COLUMNS, **values: str) -> str:
+    """A report line as raw CSV text: bob's values in ``columns``' order, some replaced
+    (written as they are: unquoted commas stay unquoted)."""
+    return ",".join({**BOB_VALUES, **values}[column] for column in columns)
+
+
+def user_line(name: str, columns: list[str] = COLUMNS, **values: str) -> str:
+    return line(columns, **{"user": name, "arn": arn(name), **values})
+
+
+def bob_row(name: str = "bob", keys=BOB_KEYS, problems=(), **about) -> UserRow:
+    return UserRow(name, keys, problems, about.get("arn", arn(name)), about.get("created", CREATED))
+
+
+USER_LAST = [c for c in COLUMNS if c != "user"] + ["user"]
+CREATED_LAST = [c for c in COLUMNS if c != "user_creation_time"] + ["user_creation_time"]
+ARN_LAST = [c for c in COLUMNS if c != "arn"] + ["arn"]
+NO_ARN = [c for c in COLUMNS if c != "arn"]
+LIMIT = csv.field_size_limit()
+SHIFTED = "{} fields where the header has 22: its columns may be shifted; that row is not judged"
+UNALIGNED = (
+    "23 fields where the header has 22 (an unquoted comma?) and the arn column does not "
+    "realign them; that row is not judged"
+)
+
+
+def note(user: str, at: int) -> str:
+    return (
+        f"user {user}: line {at} of the report could not be read and may be this user's too; "
+        "judged on its readable row"
+    )
+
+
+# id: (report text, the Report it must read as)
+EXACT = {
+    "one-user": ([HEADER, BOB, ""], Report({"bob": bob_row()})),
+    "no-arn-column": (
+        [",".join(NO_ARN), line(NO_ARN), ""],
+        Report({"bob": bob_row(arn=None)}),
+    ),
+    # Cut without a final line break: the last field (the creation time) is not trusted.
+    "cut-in-the-creation-time": (
+        [",".join(CREATED_LAST), line(CREATED_LAST)],
+        Report({"bob": bob_row(created=None)}),
+    ),
+    # The last row stops before its user column: no one's keys are judged.
+    "cut-before-the-user-column": (
+        [",".join(USER_LAST), ",".join(line(USER_LAST).split(",")[:-1]), ""],
+        Report(
+            {
+                "": UserRow(
+                    "", (), ("user : user column cut off with the report's end; no key judged",)
+                )
+            }
+        ),
+    ),
+    # A short row other than the last, its user column missing: nobody's row.
+    "short-row-without-its-user": (
+        [",".join(USER_LAST), ",".join(line(USER_LAST).split(",")[:-1]), line(USER_LAST), ""],
+        Report({"bob": bob_row()}, ("line 2: " + SHIFTED.format(21),)),
+    ),
+    # The last row ends after slot 1's service: that field, the last, is not trusted, and
+    # slot 2 is missing.
+    "cut-after-slot-1": (
+        [HEADER, ",".join(BOB.split(",")[:13])],
+        Report(
+            {
+                "bob": bob_row(
+                    keys=(
+                        AccessKey(
+                            1,
+                            True,
+                            BOB_KEYS[0].last_rotated,
+                            BOB_KEYS[0].last_used,
+                            None,
+                            "us-east-1",
+                        ),
+                    ),
+                    problems=(
+                        "user bob: key slot 2: access_key_2_active is missing; key not judged",
+                    ),
+                )
+            }
+        ),
+    ),
+    "garbled-values": (
+        [
+            HEADER,
+            line(access_key_2_active="yes"),
+            user_line(
+                "amy",
+                access_key_1_last_rotated="soon",
+                access_key_1_last_used_region="not_supported",
+                access_key_1_last_used_service=" N/A ",
+            ),
+            "",
+        ],
+        Report(
+            {
+                "bob": bob_row(
+                    keys=BOB_KEYS[:1],
+                    problems=(
+                        "user bob: key slot 2: access_key_2_active is 'yes'; key not judged",
+                    ),
+                ),
+                "amy": bob_row(
+                    "amy",
+                    keys=(AccessKey(1, True, None, BOB_KEYS[0].last_used), AccessKey(2, False)),
+                    problems=(
+                        "user amy: key slot 1: access_key_1_last_rotated is 'soon'; "
+                        "creation date unknown",
+                    ),
+                ),
+            }
+        ),
+    ),
+    "empty": ([""], Report({}, ("credential report is empty; no key judged",))),
+    "no-user-column": (
+        ["name,arn", "bob,x", ""],
+        Report({}, ("credential report has no 'user' column; no key judged",)),
+    ),
+    # Only a byte order mark is taken off the start: "XUSER" is not the user column.
+    "stray-prefix-on-the-header": (
+        ["XUSER" + HEADER.removeprefix("user"), BOB, ""],
+        Report({}, ("credential report has no 'user' column; no key judged",)),
+    ),
+    "header-only": (
+        [HEADER, ""],
+        Report({}, ("credential report has no rows (not even <root_account>)",)),
+    ),
+    # A line of empty fields is a blank line: the header is the next one.
+    "empty-fields-before-the-header": ([",,,", HEADER, BOB, ""], Report({"bob": bob_row()})),
+    # A short row, then a field csv cannot read: the short row is not the last one.
+    "short-row-before-a-garbled-line": (
+        [HEADER, BOB, ",".join(user_line("carol").split(",")[:12]), "x" * (LIMIT + 1), BOB, ""],
+        Report(
+            {"bob": bob_row()},
+            (
+                "line 3: " + SHIFTED.format(12),
+                "credential report is garbled at line 4 "
+                f"(field larger than field limit ({LIMIT})); users after it are not judged",
+            ),
+            {"carol": 3},
+        ),
+    ),
+    # Too many fields: "ops,x" whose arn column holds no ARN, "ops,admin" whose ARN ends
+    # with another name. Each line is lost; each name it may be for is kept.
+    "unquoted-commas-the-arn-does-not-vouch-for": (
+        [
+            HEADER,
+            user_line("ops"),
+            line(user="ops,x", arn="not-an-arn/ops"),
+            line(user="ops,admin", arn=arn("admin")),
+            "",
+        ],
+        Report(
+            {"ops": bob_row("ops", problems=(note("ops", 3),))},
+            ("line 3: " + UNALIGNED, "line 4: " + UNALIGNED),
+            {"ops": 3, "ops,admin": 4},
+        ),
+    ),
+    # A quoted name running over two lines, with as many fields as the header: not read,
+    # and kept as for "carol", the name before the line break.
+    "a-field-over-two-lines": (
+        [HEADER, BOB, user_line('"carol\nzed"', arn=arn("carol")), user_line("carol"), ""],
+        Report(
+            {"bob": bob_row(), "carol": bob_row("carol", problems=(note("carol", 3),))},
+            (
+                "line 3: a quoted field runs over 2 lines (a quote left open?), users included; "
+                "that row is not judged",
+            ),
+            {"carol": 3},
+        ),
+    ),
+    # Another field over two lines: the row is not read even though its ARN vouches for
+    # its name and it has as many fields as the header.
+    "a-later-field-over-two-lines": (
+        [HEADER, user_line("carol", password_last_used='"N/A\nN/A"'), BOB, ""],
+        Report(
+            {"bob": bob_row()},
+            (
+                "line 2: a quoted field runs over 2 lines (a quote left open?), users included; "
+                "that row is not judged",
+            ),
+            {"carol": 2},
+        ),
+    ),
+    # The ARN realigns a name split by an unquoted comma wherever the user column is.
+    "realigned-after-another-column": (
+        ["extra," + HEADER, "1," + user_line("smith, john"), ""],
+        Report({"smith, john": bob_row("smith, john")}),
+    ),
+    # A comma in the path only: the name is whole, the ARN is realigned.
+    "comma-in-the-path-only": (
+        [HEADER, line(arn="arn:aws:iam::123456789012:user/a,b/bob"), ""],
+        Report({"bob": bob_row(arn="arn:aws:iam::123456789012:user/a,b/bob")}),
+    ),
+    # Only the arn column right after the user column realigns: an ARN elsewhere does not.
+    "arn-not-after-the-user-column": (
+        [
+            ",".join(ARN_LAST),
+            line(ARN_LAST, user="a,b", user_creation_time=f'"{arn("a,b")}"', arn=f'"{arn("a,b")}"'),
+            "",
+        ],
+        Report(
+            {},
+            ("line 2: " + UNALIGNED, "credential report has no rows (not even <root_account>)"),
+            {"a": 2, "a,b": 2},
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EXACT)
+def test_report_read_exactly(name):
+    lines, expected = EXACT[name]
+    assert parse_report("\n".join(lines)) == expected
+
+
+# Bob twice with different keys: which columns the problem names. Each: (the first row's
+# changes, the second row's changes, the columns named).
+GARBLED = "maybe"  # an active value that is neither true nor false: that key is unreadable
+SLOT_2_ACTIVE = {
+    "access_key_2_active": "true",
+    "access_key_2_last_rotated": "2025-01-01T00:00:00Z",
+    "access_key_2_last_used_date": "N/A",
+}
+CONFLICTS = {
+    "slot-1-unreadable-in-one-row-slot-2-differs": (
+        SLOT_2_ACTIVE,
+        {
+            **SLOT_2_ACTIVE,
+            "access_key_1_active": GARBLED,
+            "access_key_2_last_rotated": "2026-01-01T00:00:00Z",
+        },
+        "access_key_1_* (unreadable in one row), access_key_2_last_rotated",
+    ),
+    "slot-1-differs-slot-2-unreadable-in-one-row": (
+        {"access_key_2_active": GARBLED},
+        {"access_key_1_last_used_date": "2026-05-01T00:00:00Z"},
+        "access_key_1_last_used_date, access_key_2_* (unreadable in one row)",
+    ),
+    "slot-2-unreadable-in-both-rows": (
+        {"access_key_2_active": GARBLED},
+        {
+            "access_key_2_active": GARBLED,
+            "access_key_1_last_used_service": "iam",
+            "access_key_1_last_used_region": "eu-west-1",
+        },
+        "access_key_1_last_used_service, access_key_1_last_used_region",
+    ),
+    "slot-2-only": ({}, {"access_key_2_active": "true"}, "access_key_2_active"),
+}
+
+
+@pytest.mark.parametrize("name", CONFLICTS)
+def test_conflicting_rows_name_the_columns_that_differ(name):
+    first, second, differing = CONFLICTS[name]
+    report = parse_report("\n".join([HEADER, line(**first), line(**second), ""]))
+    problem = (
+        f"user bob: several different rows in the report (differing in {differing}); no key judged"
+    )
+    assert report == Report({"bob": UserRow("bob", (), (problem,), arn("bob"), CREATED)})
+
+
+def test_dates_more_than_a_day_ahead_are_named():
+    now, day, us = NOW, timedelta(days=1), timedelta(microseconds=1)
+    row = UserRow(
+        "bob",
+        (AccessKey(1, True, now + day, now + day + us), AccessKey(2, True, now + 2 * day, None)),
+    )
+    assert future_problems(row, now) == (
+        "user bob: key slot 1: access_key_1_last_used_date is 2026-11-02T12:00:00.000001+00:00, "
+        "more than a day in the future; counted as recent",
+        "user bob: key slot 2: access_key_2_last_rotated is 2026-11-03T12:00:00+00:00, "
+        "more than a day in the future; counted as recent",
+    )
 
 
 # --- a few corpus cases through whole policies ---

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from c7n_keyage.report import AccessKey
+from c7n_keyage.rule import stale_reasons
 from c7n_keyage.verify import LiveKey, live_key, verify
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
@@ -115,6 +116,13 @@ CASES = {
         [("K1", 0, ["unused"])],
         [],
     ),
+    # Listed first, a key disabled since the report does not hide the stale key after it.
+    "disabled-listed-first": (
+        [reported(1, 300, 150), reported(2, 400, 200)],
+        [live("K1", 300, 150, "Inactive"), live("K2", 400, 200)],
+        [("K2", 2, ["unused"])],
+        [(1, "disabled since the report")],
+    ),
     "report-gives-no-creation-date": (
         [AccessKey(1, True, None, ago(200))],
         [live("K1", 300, 200)],
@@ -125,6 +133,7 @@ CASES = {
 
 
 FLAGGED = {
+    "disabled-listed-first": [1, 2],
     "slot-1-newer": [2],
     "other-key-stale-now": [1],
     "twins-unchanged": [2],
@@ -153,10 +162,36 @@ def test_only_flagged_report_keys_are_explained():
 
 
 def test_stale_keys_carry_the_live_values():
-    (stale,) = verify([reported(1, 400, 200)], [], [live("K1", 400, 200)], NOW, 90).stale
-    assert stale.key.last_rotated == ago(400, 517000)
-    assert stale.key.last_used == ago(200)
+    listed = {"AccessKeyId": "K1", "Status": "Active", "CreateDate": ago(400, 517000)}
+    used = {"LastUsedDate": ago(200), "ServiceName": "iam", "Region": "eu-west-1"}
+    (stale,) = verify([reported(1, 400, 200)], [], [live_key(listed, used)], NOW, 90).stale
+    assert stale.key == AccessKey(1, True, ago(400, 517000), ago(200), "iam", "eu-west-1")
     assert stale.live.listed["AccessKeyId"] == "K1"
+
+
+def test_a_key_stale_by_the_reports_second_may_not_be_by_its_live_microseconds():
+    # The clock reads 12:00:00.25. The report says created 2026-08-03T12:00:00, 90 days and
+    # 0.25 s ago: stale. Live, it was created at 12:00:00.517: not 90 days ago yet.
+    now = NOW + timedelta(seconds=0.25)
+    row = [reported(1, 90, None)]
+    assert stale_reasons(row[0], now, 90) == ["never-used"]
+    verdict = verify(row, row, [live("K1", 90, None)], now, 90)
+    assert verdict.stale == []
+    assert [(key.slot, why) for key, why in verdict.cleared] == [(1, "not stale by its live dates")]
+
+
+def test_live_dates_are_utc_whatever_the_machine_zone(zone_elsewhere):
+    elsewhere = timezone(timedelta(hours=2))
+    listed = {
+        "AccessKeyId": "K",
+        "Status": "Active",
+        "CreateDate": datetime(2026, 1, 1, 14, tzinfo=elsewhere),
+    }
+    key = live_key(listed, {"LastUsedDate": datetime(2026, 3, 1)})
+    assert (key.created.isoformat(), key.last_used.isoformat()) == (
+        "2026-01-01T12:00:00+00:00",
+        "2026-03-01T00:00:00+00:00",
+    )
 
 
 def test_rotation_days_apply_live():
@@ -173,8 +208,12 @@ def test_rotation_days_apply_live():
             (datetime(2026, 1, 1, tzinfo=timezone.utc), "s3", "eu-west-1"),
         ),
         (None, (None, None, None)),
+        (
+            {"LastUsedDate": datetime(2026, 1, 1, 2, tzinfo=timezone(timedelta(hours=2)))},
+            (datetime(2026, 1, 1, tzinfo=timezone.utc), None, None),
+        ),
     ],
-    ids=["never-used", "used-naive-date", "not-read"],
+    ids=["never-used", "used-naive-date", "not-read", "used-date-in-another-offset"],
 )
 def test_live_key_from_get_access_key_last_used(answer, expected):
     key = live_key({"AccessKeyId": "K", "Status": "Active", "CreateDate": NOW}, answer)

@@ -3,7 +3,8 @@
     make reliability        # or: .venv/bin/python -m tools.reliability
 
 Every figure comes from this run: test outcomes, hypothesis's own example counts, and the
-key states the end-to-end story observed on the local IAM endpoint.
+key states the end-to-end story observed on the local IAM endpoint. The mutation section
+at the end is the last ``make mutation``'s (docs/mutation.json), copied as it is.
 """
 
 from __future__ import annotations
@@ -16,15 +17,23 @@ import sys
 
 import pytest
 
+from tools import mutation
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "docs" / "reliability.md"
 MODULES = [
     "tests/test_fetch.py",
     "tests/test_report.py",
     "tests/test_rule.py",
+    "tests/test_verify.py",
     "tests/test_properties.py",
+    "tests/test_live_properties.py",
     "tests/test_filters.py",
+    "tests/test_live.py",
+    "tests/test_source.py",
     "tests/test_e2e.py",
+    "tests/test_e2e_probes.py",
+    "tests/test_scope.py",
 ]
 
 
@@ -116,12 +125,27 @@ def table(collector: Collector) -> str:
     row("All report-parsing tests", tried, f"{passed} passed")
     tried, passed = collector.count("tests/test_rule.py")
     row("Rule table (boundaries, future, unknown dates)", tried, f"{passed} passed")
+    tried, passed = collector.count("tests/test_verify.py")
+    row(
+        "Live verdicts: a report row and live keys in, the keys to act on out (used, disabled, "
+        "deleted, rotated since; twins)",
+        tried,
+        f"{passed} passed",
+    )
     for nodeid, examples in sorted(collector.examples.items()):
         name = nodeid.split("::")[1]
         outcome = collector.outcomes.get(nodeid)
         row(f"Property `{name}`", f"{examples} examples", outcome)
     tried, passed = collector.count("tests/test_filters.py", "test_remove_keys")
     row("remove-keys on replayed responses (disable, delete, dryrun)", tried, f"{passed} passed")
+    tried, passed = collector.count("tests/test_live.py")
+    row(
+        "Live API failures while reading flagged users' keys (errors, access denied)",
+        tried,
+        f"{passed} passed: no action on a key whose state is unknown",
+    )
+    tried, passed = collector.count("tests/test_source.py")
+    row("`source: credential-report` on replayed responses", tried, f"{passed} passed")
     if collector.story is not None:
         figures = story_figures(collector.story)
         row(
@@ -146,6 +170,19 @@ def table(collector: Collector) -> str:
             "-",
             str(figures["mutating calls on a second run"]),
         )
+    tried, passed = collector.count("tests/test_e2e_probes.py")
+    row(
+        "End-to-end probes, stock `custodian` (twins, names with commas, negation, unbounded "
+        "options)",
+        tried,
+        f"{passed} passed, each asserting exactly which keys changed",
+    )
+    tried, passed = collector.count("tests/test_scope.py")
+    row(
+        "End to end, several policies sharing c7n's cache (`--cache memory`)",
+        tried,
+        f"{passed} passed, each asserting exactly which keys are disabled or deleted",
+    )
     failed = [nodeid for nodeid, outcome in collector.outcomes.items() if outcome != "passed"]
     stamp = datetime.date.today().isoformat()
     return "\n".join(
@@ -162,6 +199,8 @@ def table(collector: Collector) -> str:
             "",
             f"Tests run: {len(collector.outcomes)}; not passed: {len(failed)}"
             + (f" ({', '.join(failed)})" if failed else "."),
+            "",
+            mutation.section(),
             "",
         ]
     )

@@ -1,0 +1,368 @@
+"""Mutation testing of the pure core: ``make mutation`` (``python -m tools.mutation``).
+
+mutmut (pinned in the Makefile; settings in pyproject.toml's ``[tool.mutmut]``) mutates
+rule.py, report.py, verify.py, findings.py and options.py one change at a time and runs the
+fast tests that reach each changed function. It runs in ``.venv-mutation/``: the package's
+dependencies and test tools, and NOT the package, so no ``c7n_keyage.pth`` imports an
+installed copy at start-up and the tests (pytest's ``pythonpath = ["."]``) import the
+mutated copy mutmut writes under ``mutants/`` (the install guard in tests/conftest.py then
+compares that copy with itself and lets the session run). This script proves it first:
+
+- ``c7n_keyage`` cannot be imported in this environment from outside a checkout;
+- in a copy of the tree, the selected tests pass, and fail once ``>`` is ``>=`` in the rule
+  (a hand-made mutant): they test the tree they run in, not an installed copy.
+
+mutmut itself then refuses to start unless the tests pass unmutated and fail when every
+mutated function raises. After the run, every surviving mutant must be listed below, in
+EXPLAINED, as equivalent (no input can tell it from the code) or as revealing a bug, with
+the reason; anything else fails the target, and so does a listed mutant that no longer
+survives. Results go to docs/mutation.json and the mutation section of docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import tomllib
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+RESULTS = REPO / "docs" / "mutation.json"
+RELIABILITY = REPO / "docs" / "reliability.md"
+START, END = "<!-- mutation:start -->", "<!-- mutation:end -->"
+
+# The hand-made mutant: the rule's "strictly more than" for a used key made "at least".
+CANARY = (
+    "c7n_keyage/rule.py",
+    "elif key.last_used is not UNREADABLE and now - key.last_used > limit:",
+    "elif key.last_used is not UNREADABLE and now - key.last_used >= limit:",
+)
+
+# Survivors that no test should kill. Each: the mutated function, a part of the line the
+# mutant writes, "equivalent" or "bug", and why. Matched by content, not by mutmut's number:
+# exactly one survivor must match each entry.
+EXPLAINED = [
+    {
+        "function": "c7n_keyage.report.x_parse_date",
+        "after": 'if value == "XXN/AXX":',
+        "kind": "equivalent",
+        "why": "a shortcut for the commonest value: without it, N/A fails fromisoformat and the "
+        "general path reads it as absent, the same answer",
+    },
+    {
+        "function": "c7n_keyage.report.x_parse_date",
+        "after": 'if value == "n/a":',
+        "kind": "equivalent",
+        "why": "the same shortcut, now for n/a, which the general path also reads as absent",
+    },
+    {
+        "function": "c7n_keyage.report.x__name",
+        "after": 'raw == "XXN/AXX" or',
+        "kind": "equivalent",
+        "why": "a shortcut for N/A, which the set test after it also finds",
+    },
+    {
+        "function": "c7n_keyage.report.x__name",
+        "after": 'raw == "n/a" or',
+        "kind": "equivalent",
+        "why": "the same shortcut, now for n/a, which the set test after it also finds",
+    },
+    {
+        "function": "c7n_keyage.report.x__utc",
+        "after": "(parsed.tzinfo is timezone.utc) and False",
+        "kind": "equivalent",
+        "why": "a shortcut: astimezone(timezone.utc) of a date already in timezone.utc returns "
+        "that same date",
+    },
+    {
+        "function": "c7n_keyage.report.x_parse_report",
+        "after": 'content.decode("UTF-8-SIG")',
+        "kind": "equivalent",
+        "why": "codec names are case-insensitive",
+    },
+    {
+        "function": "c7n_keyage.report.x__parse_key",
+        "after": '(active_raw or "XXXX")',
+        "kind": "equivalent",
+        "why": "a missing value becomes another string that is neither true nor false: the same "
+        "problem, which quotes the raw value, not this one",
+    },
+    {
+        "function": "c7n_keyage.report.x__realign",
+        "after": 'f.startswith("arn:")), None)',
+        "kind": "equivalent",
+        "why": "with no ARN, the name and the ARN are both the whole run of fields, and a string "
+        "never ends with '/' and itself: None either way",
+    },
+    {
+        "function": "c7n_keyage.report.x__names_in",
+        "after": 'f.startswith("arn:")), 1)',
+        "kind": "equivalent",
+        "why": "with no ARN, start is 0 or 1, and only start > 1 adds a name",
+    },
+    {
+        "function": "c7n_keyage.verify.x__second",
+        "after": "replace(microsecond=1)",
+        "kind": "equivalent",
+        "why": "_second's values are only compared with each other: any fixed microsecond groups "
+        "dates by the same second",
+    },
+    {
+        "function": "c7n_keyage.report.x_parse_report",
+        "after": "newline=None",
+        "kind": "bug",
+        "why": "it changes only line breaks inside quoted fields, whose rows are never read; the "
+        "one trace is the name kept for such a row (_names_in cuts the user field at LF only), "
+        "which the mutant gets right for CR and CRLF reports and the code does not",
+    },
+]
+
+
+def fail(message: str) -> None:
+    print(f"make mutation: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def config() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mutmut"]
+
+
+def check_environment() -> None:
+    """The package must not be importable here except from a tree on sys.path."""
+    probe = "import importlib.util; print(importlib.util.find_spec('c7n_keyage'))"
+    with tempfile.TemporaryDirectory() as elsewhere:
+        found = subprocess.run(
+            [sys.executable, "-c", probe], cwd=elsewhere, capture_output=True, text=True
+        ).stdout.strip()
+    if found != "None":
+        fail(
+            f"c7n_keyage is installed in {sys.prefix} ({found}): the tests would import it, "
+            "not the mutants. Delete that environment and run make mutation again."
+        )
+
+
+def pytest_in(tree: pathlib.Path, tests: list[str]) -> int:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ).returncode
+
+
+def canary(tests: list[str]) -> dict:
+    """In a copy of the tree: the tests pass, then fail with the hand-made mutant."""
+    path, before, after = CANARY
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = pathlib.Path(tmp)
+        for name in ("c7n_keyage", "tests"):
+            shutil.copytree(REPO / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy2(REPO / "pyproject.toml", tree)
+        clean = pytest_in(tree, ["tests/test_rule.py"])
+        source = (tree / path).read_text()
+        if source.count(before) != 1:
+            fail(f"the canary line is no longer in {path}: update CANARY in tools/mutation.py")
+        (tree / path).write_text(source.replace(before, after))
+        mutated = pytest_in(tree, tests)
+    # pytest: 0 passed, 1 some test failed; 2 is the install guard's stop.
+    if clean != 0 or mutated != 1:
+        fail(
+            f"the tests do not test the tree they run in: unmutated exit {clean} (want 0), "
+            f"with {after!r} exit {mutated} (want 1)"
+        )
+    return {"mutation": f"{path}: {before} -> {after}", "clean": clean, "mutated": mutated}
+
+
+def run_mutmut() -> float:
+    shutil.rmtree(REPO / "mutants", ignore_errors=True)
+    log = pathlib.Path(sys.prefix) / "mutmut-run.log"
+    start = time.monotonic()
+    with log.open("w") as out:
+        code = subprocess.run(
+            [str(pathlib.Path(sys.executable).parent / "mutmut"), "run"],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        ).returncode
+    seconds = time.monotonic() - start
+    tail = log.read_text(errors="replace").replace("\r", "\n").strip().splitlines()[-3:]
+    print("\n".join(tail))
+    if code != 0:
+        fail(f"mutmut run failed (exit {code}); its output is in {log}")
+    return seconds
+
+
+def changed_lines(diff: str) -> tuple[str, str]:
+    """The line a mutant removes and the line it adds, stripped."""
+    lines = diff.splitlines()
+    removed = [x[1:].strip() for x in lines if x.startswith("-") and not x.startswith("---")]
+    added = [x[1:].strip() for x in lines if x.startswith("+") and not x.startswith("+++")]
+    return " / ".join(removed), " / ".join(added)
+
+
+def explanation(name: str, after: str) -> dict | None:
+    for entry in EXPLAINED:
+        if name.startswith(entry["function"] + "__mutmut_") and entry["after"] in after:
+            return entry
+    return None
+
+
+def collect(canary_result: dict, seconds: float, tests: list[str]) -> dict:
+    os.chdir(REPO)  # mutmut reads its settings and mutants/ from the working directory
+    from mutmut import __version__ as mutmut_version
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.stats import status_by_exit_code
+
+    modules, survivors, unexplained, canary_status = {}, [], [], None
+    matched: list[int] = []
+    for path in config()["only_mutate"]:
+        data = SourceFileMutationData(path=pathlib.Path(path))
+        data.load()
+        counts = {"mutants": 0, "killed": 0, "survived": 0, "timeout": 0, "other": 0}
+        for name, code in sorted(data.exit_code_by_key.items()):
+            status = status_by_exit_code[code]
+            counts["mutants"] += 1
+            counts[status if status in counts else "other"] += 1
+            if path == CANARY[0] or status != "killed":
+                diff = get_diff_for_mutant(name, path=path)
+                before, after = changed_lines(diff)
+                if path == CANARY[0] and (before, after) == CANARY[1:]:
+                    canary_status = status
+            if status == "killed" or status == "timeout":
+                continue
+            entry = explanation(name, after)
+            record = {"mutant": name, "status": status, "before": before, "after": after}
+            if entry is None or status != "survived":
+                unexplained.append(record)
+            else:
+                survivors.append({**record, "kind": entry["kind"], "why": entry["why"]})
+                matched.append(EXPLAINED.index(entry))
+        modules[path] = counts
+    total = {k: sum(m[k] for m in modules.values()) for k in next(iter(modules.values()))}
+    # Each entry explains exactly one survivor: none means it is killed now, two that the
+    # entry is too loose to tell them apart.
+    stale = [e for i, e in enumerate(EXPLAINED) if matched.count(i) != 1]
+    return {
+        "date": datetime.date.today().isoformat(),
+        "python": sys.version.split()[0],
+        "mutmut": mutmut_version,
+        "seconds": round(seconds),
+        "tests": tests,
+        "canary": {**canary_result, "mutmut": canary_status},
+        "modules": modules,
+        "total": total,
+        "explained": survivors,
+        "unexplained": unexplained,
+        "stale explanations": stale,
+    }
+
+
+def score(counts: dict, equivalent: int = 0) -> str:
+    detected = counts["killed"] + counts["timeout"]
+    return f"{100 * detected / max(counts['mutants'] - equivalent, 1):.1f}%"
+
+
+def section(results: dict | None = None) -> str:
+    """The mutation section of docs/reliability.md, from docs/mutation.json."""
+    if results is None:
+        if not RESULTS.exists():
+            return f"{START}\n## Mutation testing\n\nNot run yet: `make mutation`.\n{END}"
+        results = json.loads(RESULTS.read_text())
+    equivalent = [s for s in results["explained"] if s["kind"] == "equivalent"]
+    bugs = [s for s in results["explained"] if s["kind"] == "bug"]
+    rows = []
+    for path, counts in [*results["modules"].items(), ("all", results["total"])]:
+        mine = sum(1 for s in equivalent if path == "all" or _module(s["mutant"]) == path)
+        name = f"`{path}`" if path != "all" else "**all**"
+        rows.append(
+            f"| {name} | {counts['mutants']} | {counts['killed']} | {counts['survived']} | "
+            f"{counts['timeout']} | {counts['other']} | {mine} | {score(counts)} | "
+            f"{score(counts, mine)} |"
+        )
+    listed = [
+        f"- `{s['mutant']}` ({s['kind']}): `{s['before']}` -> `{s['after']}`: {s['why']}."
+        for s in [*equivalent, *bugs]
+    ]
+    tests = ", ".join(f"`{t}`" for t in results["tests"])
+    return "\n".join(
+        [
+            START,
+            "## Mutation testing",
+            "",
+            f"Made by `make mutation` (`tools/mutation.py`, mutmut {results['mutmut']}) on "
+            f"{results['date']}, Python {results['python']}, in {results['seconds'] // 60} min "
+            f"{results['seconds'] % 60} s on 2 cores. Each mutant is one change to a function "
+            f"of the pure core, run against the tests that reach that function among {tests} "
+            "(fastest first, stopping at the first failure). The tests import the mutated copy, "
+            f"not an installed one: checked before the run by a hand-made mutant "
+            f"(`{results['canary']['mutation']}`), which fails them, and by mutmut, which "
+            f"reports that mutant {results['canary']['mutmut']}.",
+            "",
+            "| module | mutants | killed | survived | timeout | other | of the survivors, "
+            "equivalent | score | score without the equivalent |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            "Score: killed and timed out over all mutants. A timeout counts as killed (the tests "
+            "stopped the mutant, by hanging); other: no test reached it, or it crashed.",
+            "",
+            f"Survivors, each explained ({len(equivalent)} equivalent, {len(bugs)} revealing "
+            "a bug; any other survivor fails `make mutation`):",
+            "",
+            *(listed or ["- none"]),
+            END,
+        ]
+    )
+
+
+def _module(mutant: str) -> str:
+    return mutant.split(".x")[0].replace(".", "/") + ".py"
+
+
+def write_section(results: dict) -> None:
+    text = RELIABILITY.read_text() if RELIABILITY.exists() else ""
+    new = section(results)
+    if START in text and END in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: new, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + new + "\n"
+    RELIABILITY.write_text(text)
+
+
+def main() -> int:
+    tests = config()["pytest_add_cli_args_test_selection"]
+    check_environment()
+    canary_result = canary(tests)
+    print("checked: the package is not installed here; the tests fail on a hand-made mutant")
+    seconds = run_mutmut()
+    results = collect(canary_result, seconds, tests)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    write_section(results)
+    print(section(results))
+    problems = []
+    if results["canary"]["mutmut"] != "killed":
+        problems.append(f"mutmut reports the canary mutant {results['canary']['mutmut']}")
+    problems += [
+        f"unexplained {u['status']} mutant {u['mutant']}: {u['before']!r} -> {u['after']!r}"
+        for u in results["unexplained"]
+    ]
+    problems += [
+        f"EXPLAINED entry matching no survivor or several: {e['function']}: {e['after']!r}"
+        for e in results["stale explanations"]
+    ]
+    for problem in problems:
+        print(f"make mutation: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
