@@ -13,10 +13,7 @@ import csv
 import json
 import logging
 import pathlib
-<<<<<<< HEAD
-=======
 import pickle
->>>>>>> mutation
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -567,23 +564,3 @@ def test_bad_report_through_policy(case, replay_from, frozen, run_policy, caplog
     assert len(about_report) == len(case["report_problems"]), about_report
     for text, warning in zip(case["report_problems"], about_report, strict=True):
         assert text in warning
-
-
-@pytest.mark.parametrize(
-    "ahead, warned",
-    [(timedelta(days=1), False), (timedelta(days=1, seconds=1), True), (timedelta(0), False)],
-    ids=["a-day-ahead", "a-day-and-a-second-ahead", "now"],
-)
-def test_dates_more_than_a_day_ahead_are_problems(ahead, warned):
-    moment = NOW + ahead
-    row = UserRow("u", (AccessKey(1, True, NOW - timedelta(days=1), moment),))
-    problems = future_problems(row, NOW)
-    expected = (
-        f"user u: key slot 1: access_key_1_last_used_date is {moment.isoformat()}, more than a "
-        "day in the future; counted as recent"
-    )
-    assert problems == ((expected,) if warned else ())
-    rotated = UserRow("u", (AccessKey(2, True, moment, None),))
-    assert bool(future_problems(rotated, NOW)) == warned
-    if warned:
-        assert "access_key_2_last_rotated" in future_problems(rotated, NOW)[0]
