@@ -161,7 +161,8 @@ def parse_report(content: str | bytes) -> Report:
     try:
         for fields, line, spanned, last in _records(reader):
             why = _unreadable(fields, spanned, width, last)
-            if why and len(fields) > width and arn_at is not None:
+            # A row over several lines has swallowed others: no realigning makes it one row.
+            if why and spanned == 1 and len(fields) > width and arn_at is not None:
                 realigned = _realign(fields, user_at, width)
                 fields, why = (realigned, None) if realigned else (fields, why)
             if why:
@@ -286,7 +287,8 @@ def _realign(fields: list[str], user_at: int, width: int) -> list[str] | None:
 
 def _names_in(fields: list[str], user_at: int) -> list[str]:
     """Who an unreadable row may be for: its user field, and the name before an ARN."""
-    names = [fields[user_at].partition("\n")[0]] if user_at < len(fields) else []
+    # The user field may run on over lines (a quote left open): its first line, CR or LF.
+    names = [(fields[user_at].splitlines() or [""])[0]] if user_at < len(fields) else []
     start = next((i for i, f in enumerate(fields[user_at:]) if f.startswith("arn:")), 0)
     if start > 1:
         names.append(",".join(fields[user_at : user_at + start]))

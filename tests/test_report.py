@@ -564,3 +564,25 @@ def test_bad_report_through_policy(case, replay_from, frozen, run_policy, caplog
     assert len(about_report) == len(case["report_problems"]), about_report
     for text, warning in zip(case["report_problems"], about_report, strict=True):
         assert text in warning
+
+
+def test_a_row_over_several_lines_is_not_realigned():
+    """An unquoted comma, and a quote opened in one line and closed in the next: the fields
+    then count as many as a realigned row's. It spans two lines, so it is nobody's row."""
+    ops = user_line("ops,admin").replace(",us-east-1,", ',"us-east-1\neve",', 1)
+    report = parse_report("\n".join([HEADER, user_line("bob"), ops, ""]))
+    assert sorted(report.rows) == ["bob"]
+    assert [p.split(":")[0] for p in report.problems] == ["line 3"]
+    assert "runs over 2 lines" in report.problems[0]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_a_name_broken_over_lines_is_its_first_line_whatever_the_line_ends(end):
+    broken = user_line("mal").replace("mal,", '"mal' + end + 'x",', 1)
+    text = end.join([HEADER, user_line("mal"), broken, ""])
+    report = parse_report(text)
+    assert report.unreadable == {"mal": 3}
+    assert report.rows["mal"].problems == (
+        "user mal: line 3 of the report could not be read and may be this user's too; judged "
+        "on its readable row",
+    )
