@@ -7,6 +7,7 @@ the filter (see ``c7n_keyage/hook.py``).
 
 import ast
 import pathlib
+import shutil
 
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
@@ -28,9 +29,14 @@ def read_version() -> str:
 
 
 class BuildWithStartupHook(build_py):
-    """Copy the .pth file to the root of the build, hence of the wheel and site-packages."""
+    """Copy the .pth file to the root of the build, hence of the wheel and site-packages.
+
+    The package's build directory is emptied first: ``pip install .`` builds in the tree,
+    and setuptools would otherwise ship a module deleted since an earlier build.
+    """
 
     def run(self):
+        shutil.rmtree(pathlib.Path(self.build_lib) / "c7n_keyage", ignore_errors=True)
         super().run()
         self.copy_file(str(HERE / PTH), str(pathlib.Path(self.build_lib) / PTH), preserve_mode=0)
 

@@ -288,7 +288,7 @@ def _realign(fields: list[str], user_at: int, width: int) -> list[str] | None:
 def _names_in(fields: list[str], user_at: int) -> list[str]:
     """Who an unreadable row may be for: its user field, and the name before an ARN."""
     # The user field may run on over lines (a quote left open): its first line, CR or LF.
-    names = [(fields[user_at].splitlines() or [""])[0]] if user_at < len(fields) else []
+    names = fields[user_at].splitlines()[:1] if user_at < len(fields) else []
     start = next((i for i, f in enumerate(fields[user_at:]) if f.startswith("arn:")), 0)
     if start > 1:
         names.append(",".join(fields[user_at : user_at + start]))

@@ -228,3 +228,20 @@ def test_installs_into_a_bare_venv_and_the_hook_loads(kind, built, deps, tmp_pat
     # And the stock CLI there accepts a sample policy that uses the filter.
     validate = run([python, "-c", CUSTODIAN, "validate", REPORT_POLICY], cwd=tmp_path)
     assert "Configuration valid" in validate.stderr
+
+
+def test_a_module_deleted_since_an_earlier_build_is_not_shipped(tmp_path):
+    """``pip install .`` builds in the tree, where an earlier build's ``build/lib`` stays:
+    a module deleted since must not come back with the next wheel."""
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=_not_sources, symlinks=True)
+    stale = source / "build" / "lib" / "c7n_keyage"
+    stale.mkdir(parents=True)
+    (stale / "deleted_since.py").write_text("raise ImportError('a module deleted since')\n")
+    out = tmp_path / "wheels"
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    run([*pip_wheel, "--wheel-dir", out, source], cwd=tmp_path)
+    (wheel,) = out.glob("*.whl")
+    with zipfile.ZipFile(wheel) as built_wheel:
+        shipped = {n for n in built_wheel.namelist() if re.fullmatch(r"c7n_keyage/\w+\.py", n)}
+    assert shipped == {f"c7n_keyage/{p.name}" for p in (ROOT / "c7n_keyage").glob("*.py")}
