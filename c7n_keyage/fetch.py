@@ -128,7 +128,7 @@ def fetch_report(
         try:
             response = _call(client.get_credential_report, budget)
         except ClientError as e:
-            code = _code(e)
+            code = error_code(e)
             if code not in ("ReportInProgress", "ReportNotPresent", "ReportExpired"):
                 raise _explain(e, "iam:GetCredentialReport") from e
             if code == "ReportInProgress" or asked == _DONE:
@@ -175,18 +175,18 @@ def _call(method: Callable[[], dict], budget: _Budget) -> dict:
         try:
             return budget.call(method)
         except ClientError as e:
-            if _code(e) not in TRANSIENT:
+            if error_code(e) not in TRANSIENT:
                 raise
-            budget.wait(delay, _code(e))
+            budget.wait(delay, error_code(e))
     return budget.call(method)
 
 
-def _code(error: ClientError) -> str:
+def error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
 def _explain(error: ClientError, action: str) -> Exception:
-    code = _code(error)
+    code = error_code(error)
     if code in DENIED:
         return CredentialReportError(
             f"access denied to {action}: the role running this policy needs "

@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from c7n_keyage.fetch import DENIED, error_code
 from c7n_keyage.verify import LiveKey, live_key
 
 PERMISSIONS = ("iam:ListAccessKeys", "iam:GetAccessKeyLastUsed")
@@ -38,7 +39,7 @@ def read_live_keys(client: Any, user: str, retry: Callable[..., Any]) -> LiveKey
     try:
         listed = retry(client.list_access_keys, UserName=user)["AccessKeyMetadata"]
     except ClientError as e:
-        if _code(e) == "NoSuchEntity":
+        if error_code(e) == "NoSuchEntity":
             return None
         raise
     found = LiveKeys(listed)
@@ -58,8 +59,4 @@ def read_live_keys(client: Any, user: str, retry: Callable[..., Any]) -> LiveKey
 
 
 def is_denied(error: ClientError) -> bool:
-    return _code(error) in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
-
-
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
+    return error_code(error) in DENIED
