@@ -56,7 +56,7 @@ setup(
     packages=find_packages(include=["c7n_keyage", "c7n_keyage.*"]),
     package_data={"c7n_keyage": ["templates/*.j2"]},
     cmdclass={"build_py": BuildWithStartupHook},
-    python_requires=">=3.10",
+    python_requires=">=3.11",
     # c7n pins boto3, jsonschema and dateutil exactly: never pin against it.
     # 0.9.40 (July 2024) is the oldest c7n the suite runs against (make test; the exact
     # versions are in .ci/constraints-c7n-0.9.40.txt): raise it only with that file.
@@ -84,7 +84,6 @@ setup(
         "Intended Audience :: System Administrators",
         "Operating System :: OS Independent",
         "Programming Language :: Python :: 3",
-        "Programming Language :: Python :: 3.10",
         "Programming Language :: Python :: 3.11",
         "Programming Language :: Python :: 3.12",
         "Topic :: Security",

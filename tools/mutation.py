@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-
 import tomllib
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
