@@ -18,7 +18,7 @@ from c7n.exceptions import PolicyValidationError
 from c7n.filters import Filter
 from c7n.utils import type_schema
 
-from c7n_keyage import acting, live, scope, source
+from c7n_keyage import acting, composition, live, scope, source
 from c7n_keyage.fetch import PERMISSIONS, CredentialReportError, FetchSettings, utcnow
 from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS, credential_entry, unused_key
 from c7n_keyage.options import REPORT_OPTIONS, RULE_OPTIONS, option_problems
@@ -212,7 +212,7 @@ class UserAccessKeyUnused(AccessKeyUnused):
                 "remove-keys needs matched: true: without it remove-keys acts on every key "
                 "of a matched user, not only the stale ones"
             )
-        if self._remove_keys_actions() and any(b.type == "not" for b in scope.ancestors(self)):
+        if self.acts_on_keys() and any(b.type == "not" for b in scope.ancestors(self)):
             raise self.invalid(
                 "cannot be negated (inside not:) in a policy that removes keys: matched keys "
                 "have no meaning under negation, and remove-keys would act on keys this "
@@ -221,14 +221,14 @@ class UserAccessKeyUnused(AccessKeyUnused):
         return self
 
     def _remove_keys_actions(self) -> list[dict]:
-        actions = self.manager.data.get("actions", ()) if self.manager else ()
-        # c7n also takes an action given as a bare name.
-        actions = [a if isinstance(a, dict) else {"type": a} for a in actions]
-        return [a for a in actions if a.get("type") == "remove-keys"]
+        return composition.key_actions(self.manager.data if self.manager else {}, ["remove-keys"])
+
+    def acts_on_keys(self) -> bool:
+        return bool(composition.key_actions(self.manager.data if self.manager else {}))
 
     def verifies(self) -> bool:
         """Whether flagged users' keys are read live: to act on keys, or to name them."""
-        return bool(self.data.get("resolve-key-ids") or self._remove_keys_actions())
+        return bool(self.data.get("resolve-key-ids") or self.acts_on_keys())
 
     def details_users(self) -> bool:
         """With the report as the source, whether something after this filter needs the

@@ -20,6 +20,8 @@ from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS
 ACCESS_KEYS = "c7n:AccessKeys"
 # Where a resource manager remembers, per policy run, the records already claimed.
 _CLAIMS = "_c7n_keyage_claims"
+# What a policy run writes about keys on a record: never another policy's to reuse.
+POLICY_ANNOTATIONS = (MATCHED_KEYS, UNUSED_KEYS, ACCESS_KEYS)
 
 
 def claim(flt: Any, resources: list[dict]) -> None:
