@@ -67,6 +67,7 @@ from moto.server import ThreadedMotoServer
 
 __all__ = [
     "Call",
+    "Fault",
     "DEFAULT_ACCOUNT_ID",
     "DEMO_ACCOUNT",
     "KeySpec",
@@ -208,14 +209,47 @@ def _parse_call(environ: dict[str, Any], body: bytes) -> Call:
     return Call(service, action, params)
 
 
+@dataclass
+class Fault:
+    """An error answered instead of moto for matching requests (see `LocalIAM.fail`).
+
+    moto cannot express what AWS can (an SCP or a permissions boundary denying IAM on one
+    user's ARN: moto resolves IAM resources for roles only), and never fails on its own.
+    A fault stands in front of the unmodified server and answers as AWS would, in AWS's
+    query-protocol error document; every other request reaches moto unchanged.
+    """
+
+    action: str
+    code: str
+    status: int
+    params: dict[str, str]  # every one must equal the request's parameter
+    times: int | None  # None: every matching request; else this many, then moto again
+    message: str
+    seen: int = 0
+
+    def matches(self, call: Call) -> bool:
+        return call.action == self.action and all(
+            call.params.get(name) == value for name, value in self.params.items()
+        )
+
+    def body(self) -> bytes:
+        return (
+            '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+            f"<Error><Type>Sender</Type><Code>{self.code}</Code>"
+            f"<Message>{self.message}</Message></Error>"
+            "<RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ErrorResponse>"
+        ).encode()
+
+
 class _Recorder:
     """WSGI middleware that logs every API request before moto answers it, and the CPU
-    time moto's handler then spends answering it."""
+    time moto's handler then spends answering it; it answers injected faults itself."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
         self.calls: list[Call] = []
         self.cpu: Counter[tuple[str, str]] = Counter()
+        self.faults: list[Fault] = []
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -227,6 +261,12 @@ class _Recorder:
         environ["wsgi.input"] = io.BytesIO(body)
         call = _parse_call(environ, body)
         self.calls.append(call)  # list.append is thread-safe
+        if (fault := self._fault(call)) is not None:
+            start_response(
+                f"{fault.status} Error",
+                [("Content-Type", "text/xml"), ("x-amzn-ErrorType", fault.code)],
+            )
+            return [fault.body()]
         # Each request has its own thread: its thread CPU time is this request's alone.
         start = time.thread_time()
         try:
@@ -235,6 +275,14 @@ class _Recorder:
             spent = time.thread_time() - start
             with self._lock:
                 self.cpu[(call.service, call.action)] += spent
+
+    def _fault(self, call: Call) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(call) and (fault.times is None or fault.seen < fault.times):
+                    fault.seen += 1
+                    return fault
+        return None
 
 
 # Where the AWS-like credential report snapshot lives on a moto IAM backend.
@@ -427,6 +475,43 @@ class LocalIAM:
             self._recorder.calls.clear()
             with self._recorder._lock:
                 self._recorder.cpu.clear()
+
+    def fail(
+        self,
+        action: str,
+        code: str = "AccessDenied",
+        status: int = 403,
+        times: int | None = None,
+        message: str | None = None,
+        **params: str,
+    ) -> Fault:
+        """Answer `action` requests whose parameters include ``params`` with an AWS error.
+
+        ``fail("ListAccessKeys", UserName="breakglass")`` answers what AWS answers when an
+        SCP denies IAM on that user: every other user's keys are listed by moto as usual.
+        ``times=1`` fails the first matching request only. Returns the fault, whose
+        ``seen`` counts the requests it answered; `clear_faults` removes them all.
+        """
+        fault = Fault(
+            action,
+            code,
+            status,
+            dict(params),
+            times,
+            message or f"injected {code} for {action} {dict(params)}",
+        )
+        with self._running_recorder()._lock:
+            self._running_recorder().faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._running_recorder()._lock:
+            self._running_recorder().faults.clear()
+
+    def _running_recorder(self) -> _Recorder:
+        if self._recorder is None:
+            raise RuntimeError("LocalIAM is not running; use it as a context manager")
+        return self._recorder
 
     def handler_cpu(self) -> dict[tuple[str, str], float]:
         """CPU seconds moto's handlers spent answering the logged requests, by
