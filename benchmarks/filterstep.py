@@ -28,7 +28,6 @@ from c7n.utils import reset_session_cache
 
 from benchmarks.fakeaws import FakeIAM, boto3_factory, fake_factory
 from benchmarks.synthetic import ACCOUNT_ID, DAYS, Account, make_account
-from c7n_keyage import reports
 
 PLUGIN = [{"type": "access-key-unused", "days": DAYS}]
 # What users write today for "active key unused for 90 days" with the built-in filters.
@@ -87,15 +86,12 @@ def _clear_shared_cache() -> None:
 
 
 def _new_run() -> None:
-    """What a new ``custodian run`` process starts from: no session, no report held.
+    """What a new ``custodian run`` process starts from: no session.
 
-    The plugin holds one report per account for the rest of the process
-    (``c7n_keyage.reports``); without forgetting it, every repeat after the first would
-    skip the fetch and parse, and a second account with the same ID would be judged on
-    the first one's report.
+    The plugin holds a report for one policy run only (``c7n_keyage.reports``), and c7n's
+    cache is off here, so every repeat fetches and parses its own.
     """
     reset_session_cache()
-    reports.forget()
 
 
 @dataclass

@@ -3,7 +3,14 @@
 For each user the report flagged, and no other: read the keys live (``live.py``, the calls),
 judge every active key on its live dates (``verify.py``, pure), log why each key the report
 flagged is left alone, and write what ``remove-keys`` with ``matched: true`` reads: the keys
-stale by the live data, each by its ``AccessKeyId`` (``findings.py``).
+stale by the live data, each by its ``AccessKeyId`` (``findings.py``), merged with the
+policy's other filters by ``scope.record``.
+
+A user whose keys cannot be read is never acted on: deleted since the report (a warning),
+another error (a warning), or access denied to that user alone, as an SCP or a permissions
+boundary on a break-glass user does (one ERROR line naming the permission and every such
+user). Only when access is denied for every flagged user does the policy stop: the role
+then lacks the permission for everyone.
 """
 
 from __future__ import annotations
@@ -16,8 +23,8 @@ from botocore.exceptions import ClientError
 from c7n.exceptions import PolicyExecutionError
 from c7n.utils import local_session
 
-from c7n_keyage import live
-from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS, access_entry, verified_key
+from c7n_keyage import live, scope
+from c7n_keyage.findings import access_entry, verified_key
 from c7n_keyage.scope import ACCESS_KEYS
 from c7n_keyage.verify import verify
 
@@ -32,11 +39,29 @@ def confirm(flt: Any, flagged: list, now: datetime) -> list[dict]:
     client = local_session(flt.manager.session_factory).client("iam")
     days, rotation_days = flt.days()
     policy = flt.policy_name()
-    kept = []
+    kept, denied, answered = [], {}, 0
     for resource, (row, keys) in flagged:
         user = resource["UserName"]
-        found = _read(flt, client, user)
+        try:
+            found = live.read_live_keys(client, user, flt.manager.retry)
+        except ClientError as e:
+            if live.is_denied(e):
+                denied[user] = e
+                continue
+            answered += 1
+            log.warning(
+                "policy:%s user %s: keys could not be listed (%s); their state is unknown, "
+                "so nothing will act on them",
+                policy,
+                user,
+                e,
+            )
+            continue
+        answered += 1
         if found is None:
+            log.warning(
+                "policy:%s user %s was deleted since the credential report; skipped", policy, user
+            )
             continue
         verdict = verify(row.keys, [key for key, _ in keys], found.keys, now, days, rotation_days)
         for key, why in verdict.cleared:
@@ -61,35 +86,33 @@ def confirm(flt: Any, flagged: list, now: datetime) -> list[dict]:
         # The listing is current: remove-keys acts on it instead of listing again.
         resource[ACCESS_KEYS] = found.listed
         if verdict.stale:
-            resource[UNUSED_KEYS] = [verified_key(stale, now) for stale in verdict.stale]
-            matched = [access_entry(stale.live.listed) for stale in verdict.stale]
-            flt.merge_annotation(resource, MATCHED_KEYS, matched)
+            scope.record(
+                flt,
+                resource,
+                [access_entry(stale.live.listed) for stale in verdict.stale],
+                [verified_key(stale, now) for stale in verdict.stale],
+            )
             kept.append(resource)
+    if denied:
+        _report_denied(policy, denied, answered)
     return kept
 
 
-def _read(flt: Any, client: Any, user: str) -> live.LiveKeys | None:
-    """The user's live keys; None, logged, when the user is gone or its keys unreadable."""
-    policy = flt.policy_name()
-    try:
-        found = live.read_live_keys(client, user, flt.manager.retry)
-    except ClientError as e:
-        if live.is_denied(e):
-            # Every user would fail alike: stop the policy, naming what the role lacks.
-            raise PolicyExecutionError(
-                f"policy:{policy} access denied reading user {user}'s keys: the role "
-                f"running this policy needs {' and '.join(live.PERMISSIONS)} ({e})"
-            ) from e
-        log.warning(
-            "policy:%s user %s: keys could not be listed (%s); their state is unknown, so "
-            "nothing will act on them",
-            policy,
-            user,
-            e,
-        )
-        return None
-    if found is None:
-        log.warning(
-            "policy:%s user %s was deleted since the credential report; skipped", policy, user
-        )
-    return found
+def _report_denied(policy: str, denied: dict[str, ClientError], answered: int) -> None:
+    needs = " and ".join(live.PERMISSIONS)
+    if not answered:
+        # The API answered for no user: the role lacks the permission, not one user's SCP.
+        user, error = next(iter(denied.items()))
+        raise PolicyExecutionError(
+            f"policy:{policy} access denied reading user {user}'s keys: the role "
+            f"running this policy needs {needs} ({error})"
+        ) from error
+    log.error(
+        "policy:%s access denied reading the keys of %d user(s): %s; the role running this "
+        "policy needs %s on them (an SCP or a permissions boundary may deny it): their keys "
+        "are unknown and left alone; the other users' were judged",
+        policy,
+        len(denied),
+        ", ".join(sorted(denied)),
+        needs,
+    )

@@ -20,7 +20,7 @@ from c7n.utils import type_schema
 
 from c7n_keyage import acting, composition, live, scope, source
 from c7n_keyage.fetch import PERMISSIONS, CredentialReportError, FetchSettings, utcnow
-from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS, credential_entry, unused_key
+from c7n_keyage.findings import credential_entry, unused_key
 from c7n_keyage.options import REPORT_OPTIONS, RULE_OPTIONS, option_problems
 from c7n_keyage.report import ROOT_USER, AccessKey, Report, UserRow, future_problems
 from c7n_keyage.reports import account_report
@@ -52,14 +52,20 @@ class AccessKeyUnused(Filter):
 
     schema_alias = False
     permissions = PERMISSIONS
-    matched_annotation_key = MATCHED_KEYS
     # Injectable so tests wait for a report without sleeping.
     clock = staticmethod(utcnow)
     sleep = staticmethod(time.sleep)
 
+    def __init__(self, data, manager=None):
+        super().__init__(data, manager)
+        # Each run of this policy starts from records without another run's key annotations.
+        scope.bind(manager)
+
     def validate(self):
         # c7n-org, the Lambda handler and --skip-validation skip the JSON schema.
         if problems := option_problems(self.schema, self.data):
+            raise self.invalid("; ".join(problems))
+        if problems := composition.problems(self.manager.data if self.manager else {}):
             raise self.invalid("; ".join(problems))
         return self
 
@@ -120,8 +126,8 @@ class AccessKeyUnused(Filter):
                     user,
                     key.slot,
                 )
-        resource[UNUSED_KEYS] = [unused_key(key, reasons, now) for key, reasons in flagged]
-        self.merge_annotation(resource, MATCHED_KEYS, matched)
+        unused = [unused_key(key, reasons, now) for key, reasons in flagged]
+        scope.record(self, resource, matched, unused)
 
 
 class UserAccessKeyUnused(AccessKeyUnused):
@@ -205,24 +211,6 @@ class UserAccessKeyUnused(AccessKeyUnused):
         **REPORT_OPTIONS,
     )
 
-    def validate(self):
-        super().validate()
-        if any(not action.get("matched") for action in self._remove_keys_actions()):
-            raise self.invalid(
-                "remove-keys needs matched: true: without it remove-keys acts on every key "
-                "of a matched user, not only the stale ones"
-            )
-        if self.acts_on_keys() and any(b.type == "not" for b in scope.ancestors(self)):
-            raise self.invalid(
-                "cannot be negated (inside not:) in a policy that removes keys: matched keys "
-                "have no meaning under negation, and remove-keys would act on keys this "
-                "filter never flagged"
-            )
-        return self
-
-    def _remove_keys_actions(self) -> list[dict]:
-        return composition.key_actions(self.manager.data if self.manager else {}, ["remove-keys"])
-
     def acts_on_keys(self) -> bool:
         return bool(composition.key_actions(self.manager.data if self.manager else {}))
 
@@ -246,7 +234,7 @@ class UserAccessKeyUnused(AccessKeyUnused):
         )
 
     def process(self, resources, event=None):
-        scope.claim(self, resources)
+        scope.enter(self, resources)
         with _cyclic_gc_paused():
             now, flagged = self.screen(resources)
         if self.verifies():
@@ -313,7 +301,7 @@ class AccountAccessKeyUnused(AccessKeyUnused):
     schema = type_schema("access-key-unused", **RULE_OPTIONS, **REPORT_OPTIONS)
 
     def process(self, resources, event=None):
-        scope.claim(self, resources)
+        scope.enter(self, resources)
         with _cyclic_gc_paused():
             report = self.get_report()
         now = self.clock()

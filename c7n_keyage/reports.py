@@ -1,10 +1,12 @@
-"""The account's credential report, fetched at most once per process while it is usable.
+"""The account's credential report, fetched at most once per policy run while it is usable.
 
-The filter and the ``credential-report`` source both ask here, so a policy, and every later
-policy of the same run, costs one fetch and one parse per account. A report is held in
-this process whether or not c7n's cache is on (``--cache-period 0``), and also saved in
-c7n's cache under a key of our own (never c7n's ``iam-credential-report`` key: that one
-holds c7n's parsed shape, and anything else there breaks the built-in ``credential``).
+The filter and the ``credential-report`` source both ask here, so a policy run costs one
+fetch and one parse. Beyond the run the report lives where c7n keeps what it shares
+between runs: its cache (the 15-minute file cache of ``custodian run`` and ``c7n-org``,
+``--cache memory``), under a key of our own (never c7n's ``iam-credential-report`` key: that
+one holds c7n's parsed shape, and anything else there breaks the built-in ``credential``).
+Nothing is held by the process: a user's tests (a fresh config per test, one account id),
+a warm Lambda container and a long c7n-org worker each start every run afresh.
 """
 
 from __future__ import annotations
@@ -31,21 +33,16 @@ log = logging.getLogger("custodian.keyage")
 CACHE_KEY = "c7n_keyage:credential-report:v2"
 # A report dated this far ahead of the runner's clock is worth a warning (clock skew).
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Where a resource manager holds the report of its current run.
+_HELD = "_c7n_keyage_report"
 
 
 @dataclass(frozen=True)
 class _Held:
+    run: Any  # the execution id of the policy run that fetched it
+    account: Any
     raw: RawReport
     report: Report
-
-
-# account id -> the report this process holds for it
-_held: dict[Any, _Held] = {}
-
-
-def forget() -> None:
-    """Drop every report this process holds (a new Lambda invocation, a test)."""
-    _held.clear()
 
 
 def account_report(
@@ -55,24 +52,35 @@ def account_report(
     sleep: Callable[[float], None],
     policy: str,
 ) -> Report:
-    """The parsed report of ``manager``'s account, fetched only when none usable is held."""
+    """The parsed report of ``manager``'s account, fetched only when none usable is at hand.
+
+    At hand: the one this policy run already read, then the one in c7n's cache. Each is
+    used only while usable by ``settings.max_age``: a stricter policy fetches afresh.
+    """
     account = manager.config.account_id
-    held = _held.get(account)
-    if held is not None and held.raw.usable(clock(), settings.max_age):
+    run = getattr(getattr(manager, "ctx", None), "execution_id", None)
+    held = manager.__dict__.get(_HELD)
+    if (
+        held is not None
+        and (held.run, held.account) == (run, account)
+        and held.raw.usable(clock(), settings.max_age)
+    ):
         return held.report
     cache = manager._cache
     key = {"account": account, CACHE_KEY: True}
-    with cache:
-        raw = cache.get(key)
-        if not isinstance(raw, RawReport) or not raw.usable(clock(), settings.max_age):
-            client = local_session(manager.session_factory).client("iam")
-            raw = fetch_report(client, settings, clock=clock, sleep=sleep)
-            _warn_if_implausible(raw, clock(), policy)
-            cache.save(key, raw)
+    # load(), not `with cache:`: the source is called inside c7n's own `with cache:` block,
+    # whose connection an inner exit would close under it. load() opens it only if closed.
+    cache.load()
+    raw = cache.get(key)
+    if not isinstance(raw, RawReport) or not raw.usable(clock(), settings.max_age):
+        client = local_session(manager.session_factory).client("iam")
+        raw = fetch_report(client, settings, clock=clock, sleep=sleep)
+        _warn_if_implausible(raw, clock(), policy)
+        cache.save(key, raw)
     report = parse_report(raw.content)
     for problem in report.problems:
         log.warning("policy:%s credential report: %s", policy, problem)
-    _held[account] = _Held(raw, report)
+    manager.__dict__[_HELD] = _Held(run, account, raw, report)
     return report
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import pytest
 import time_machine
 from c7n.cache import InMemoryCache
-from c7n.config import Config
-from c7n.loader import PolicyLoader
-from c7n.utils import reset_session_cache
 from hypothesis import settings
 
 from tests.install_guard import imported_from, stale_install
@@ -53,28 +50,16 @@ def unexpected_calls_fail():
 def replay_from():
     """Replay ``tests/data/placebo/<name>/`` (or a directory path): for shared data.
 
-    c7n keeps sessions in a thread-local cache for 45 minutes; it is reset around each
-    test, or a test would replay the previous test's session.
+    Each replay drops c7n's per-thread session cache (``c7n_keyage.testing.Flight``), or a
+    test would replay the previous test's session.
     """
-    reset_session_cache()
-    yield lambda name: Replay(PLACEBO / name)
-    reset_session_cache()
+    return lambda name: Replay(PLACEBO / name)
 
 
 @pytest.fixture
 def replay(request, replay_from):
     """Replay ``tests/data/placebo/<test function name>/``."""
     return replay_from(request.node.originalname)
-
-
-@pytest.fixture(autouse=True)
-def no_report_held():
-    """Each test fetches its own report: the process-wide store starts and ends empty."""
-    from c7n_keyage import reports
-
-    reports.forget()
-    yield
-    reports.forget()
 
 
 @pytest.fixture
@@ -92,7 +77,12 @@ def memory_cache():
 
 @pytest.fixture
 def run_policy(tmp_path):
-    """Load (validating against the JSON schema) and run one policy; return the policy."""
+    """Load (validating against the JSON schema) and run one policy; return the policy.
+
+    Each call is a policy of its own on a config of its own, as in Cloud Custodian's tests
+    (``c7n_keyage.testing.load_policy``, the helper users get).
+    """
+    from c7n_keyage.testing import load_policy
 
     def run(
         data: dict,
@@ -102,22 +92,15 @@ def run_policy(tmp_path):
         validate=True,
         account_id: str = ACCOUNT_ID,
     ):
-        config = Config.empty(
+        policy = load_policy(
+            data,
+            replay.session_factory,
             account_id=account_id,
-            region="us-east-1",
             output_dir=str(tmp_path / "out"),
             cache=cache,
-            cache_period=15 if cache else 0,
             dryrun=dryrun,
-        )
-        collection = PolicyLoader(config).load_data(
-            {"policies": [data]},
-            file_uri="memory://test",
             validate=validate,
-            session_factory=replay.session_factory,
         )
-        policy = list(collection)[0]
-        policy.validate()
         policy.resources = policy.run()
         return policy
 

@@ -15,12 +15,13 @@ import pathlib
 import shutil
 from datetime import datetime, timedelta, timezone
 
+# Lists the operations whose last response answers every later call (FixtureDir.repeat).
+from c7n_keyage.testing import REPEAT_FILE
+
 PLACEBO = pathlib.Path(__file__).parent / "data" / "placebo"
 ACCOUNT_ID = "123456789012"
 # The clock every placebo test freezes to.
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
-# Lists the operations whose last response answers every later call (FixtureDir.repeat).
-REPEAT_FILE = "placebo-repeat.json"
 
 HEADER = (
     "user,arn,user_creation_time,password_enabled,password_last_used,"
@@ -432,22 +433,23 @@ def all_fixtures() -> list[FixtureDir]:
             .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
             .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
         ),
-        # Two policies, c7n's cache off: users listed twice, the report fetched once.
-        add_users(standard("test_report_held_across_policies"), list(USERS)),
-        # Generation asked for, and the report served dated 2015 (an unmodified moto).
-        add_users(
-            add_users(FixtureDir("test_requested_report_held"), list(USERS))
-            .add("iam", "GetCredentialReport", error(410, "ReportNotPresent", "no report"))
-            .add("iam", "GenerateCredentialReport", ok({"State": "STARTED"}))
-            .add(
-                "iam",
-                "GetCredentialReport",
-                credential_report(STANDARD_REPORT, datetime(2015, 2, 2, tzinfo=timezone.utc)),
-            ),
-            list(USERS),
+        # Two policies, c7n's cache off: users listed twice, the report fetched twice.
+        add_users(standard("test_each_policy_run_fetches_without_a_cache"), list(USERS)).add(
+            "iam", "GetCredentialReport", credential_report(STANDARD_REPORT)
         ),
-        # The second policy accepts a report at most an hour old: the held one is two.
-        add_users(standard("test_report_refetched_when_too_old"), list(USERS))
+        # Two policies, c7n's memory cache: users listed once, the report fetched once.
+        standard("test_report_shared_across_policies_by_the_cache"),
+        # Generation asked for, and the report served dated 2015 (an unmodified moto).
+        add_users(FixtureDir("test_requested_report_shared"), list(USERS))
+        .add("iam", "GetCredentialReport", error(410, "ReportNotPresent", "no report"))
+        .add("iam", "GenerateCredentialReport", ok({"State": "STARTED"}))
+        .add(
+            "iam",
+            "GetCredentialReport",
+            credential_report(STANDARD_REPORT, datetime(2015, 2, 2, tzinfo=timezone.utc)),
+        ),
+        # The second policy accepts a report at most an hour old: the cached one is two.
+        standard("test_cached_report_refetched_when_too_old")
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
         .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT)),
@@ -495,11 +497,21 @@ def live_fixtures() -> list[FixtureDir]:
     errors.add("iam", "ListAccessKeys", list_access_keys("dave-abandoned"))
     errors.add("iam", "GetAccessKeyLastUsed", error(404, "NoSuchEntity", "no such key"))
     live_keys(errors, "erin-two-keys").add("iam", "UpdateAccessKey", ok({}))
-    list_denied = standard("test_live_list_denied").add("iam", "ListAccessKeys", DENIED)
+    # The role may read no flagged user's keys: every user is tried, then the policy stops.
+    list_denied = standard("test_live_list_denied")
     read_denied = standard("test_live_last_used_denied")
-    read_denied.add("iam", "ListAccessKeys", list_access_keys("bob-stale"))
-    read_denied.add("iam", "GetAccessKeyLastUsed", DENIED)
-    return [errors, list_denied, read_denied]
+    for user in FLAGGED_USERS:
+        list_denied.add("iam", "ListAccessKeys", DENIED)
+        read_denied.add("iam", "ListAccessKeys", list_access_keys(user))
+        read_denied.add("iam", "GetAccessKeyLastUsed", DENIED)
+    # An SCP denies IAM on bob alone: dave's and erin's stale keys are still disabled.
+    one_denied = standard("test_one_denied_user_leaves_the_others_judged")
+    one_denied.add("iam", "ListAccessKeys", DENIED)
+    for user in ("dave-abandoned", "erin-two-keys"):
+        live_keys(one_denied, user)
+    for _ in ("dave", "erin2"):
+        one_denied.add("iam", "UpdateAccessKey", ok({}))
+    return [errors, list_denied, read_denied, one_denied]
 
 
 def every_fixture() -> list[FixtureDir]:

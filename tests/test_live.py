@@ -8,6 +8,7 @@ import logging
 import pytest
 from c7n.exceptions import PolicyExecutionError
 
+from tests.placebo_fixtures import FLAGGED_USERS
 from tests.test_filters import REPORT_CALLS, disable_policy, names
 
 
@@ -48,7 +49,9 @@ def test_live_errors_leave_keys_alone(replay, frozen, run_policy, caplog):
     ],
     ids=["ListAccessKeys", "GetAccessKeyLastUsed"],
 )
-def test_access_denied_stops_the_policy(replay_from, frozen, run_policy, fixture, calls):
+def test_access_denied_for_every_user_stops_the_policy(
+    replay_from, frozen, run_policy, fixture, calls
+):
     replay = replay_from(fixture)
     with pytest.raises(PolicyExecutionError) as raised:
         run_policy(disable_policy(disable=True), replay)
@@ -56,4 +59,22 @@ def test_access_denied_stops_the_policy(replay_from, frozen, run_policy, fixture
         "policy:stale-keys access denied reading user bob-stale's keys: the role running this "
         "policy needs iam:ListAccessKeys and iam:GetAccessKeyLastUsed ("
     )
-    assert replay.operations() == REPORT_CALLS + calls
+    # Every flagged user was tried (an SCP may deny one user only), and no key was touched.
+    assert replay.operations() == REPORT_CALLS + calls * 3
+
+
+def test_one_denied_user_leaves_the_others_judged(replay, frozen, run_policy, caplog):
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    policy = run_policy(disable_policy(disable=True), replay)
+
+    assert names(policy.resources) == ["dave-abandoned", "erin-two-keys"]
+    assert replay.params("UpdateAccessKey") == [
+        {"UserName": "dave-abandoned", "AccessKeyId": "AKIAEXAMPLEDAVE00001", "Status": "Inactive"},
+        {"UserName": "erin-two-keys", "AccessKeyId": "AKIAEXAMPLEERIN00002", "Status": "Inactive"},
+    ]
+    assert [p["UserName"] for p in replay.params("ListAccessKeys")] == FLAGGED_USERS
+    (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage().startswith(
+        "policy:stale-keys access denied reading the keys of 1 user(s): bob-stale; the role "
+        "running this policy needs iam:ListAccessKeys and iam:GetAccessKeyLastUsed on them"
+    )

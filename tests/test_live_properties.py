@@ -24,7 +24,6 @@ from c7n.utils import reset_session_cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from c7n_keyage import reports
 from tests.placebo_fixtures import report_csv, report_row
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
@@ -198,7 +197,6 @@ def run(account: dict, days: int, tmp: str) -> LiveIAM:
         "actions": [{"type": "remove-keys", "matched": True, "disable": True}],
     }
     reset_session_cache()
-    reports.forget()
     collection = PolicyLoader(config).load_data(
         {"policies": [policy]},
         file_uri="memory://p",
@@ -208,7 +206,6 @@ def run(account: dict, days: int, tmp: str) -> LiveIAM:
     with time_machine.travel(NOW, tick=False):
         list(collection)[0].run()
     reset_session_cache()
-    reports.forget()
     return iam
 
 

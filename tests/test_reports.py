@@ -1,7 +1,9 @@
-"""The account's report is fetched at most once per process while usable, per account.
+"""The account's report: fetched once per policy run, shared beyond it by c7n's cache only.
 
-Policies run one after another with c7n's cache off (``--cache-period 0``), so c7n lists
-users again for each; the report is the plugin's own to hold.
+With c7n's cache off (``--cache-period 0``, and Cloud Custodian's own test style) each
+policy run fetches its own; with c7n's cache on (the default file cache, ``--cache
+memory``) the policies of a run, and later runs within the cache period, share one fetch
+while it is usable by each policy's ``report_max_age``.
 """
 
 from __future__ import annotations
@@ -27,30 +29,40 @@ def names(policy) -> list[str]:
     return [r["UserName"] for r in policy.resources]
 
 
-def test_report_held_across_policies(replay, frozen, run_policy):
+def test_each_policy_run_fetches_without_a_cache(replay, frozen, run_policy):
     first = run_policy(USER_POLICY, replay)
     second = run_policy(CIS_45, replay)
 
     assert names(first) == FLAGGED_USERS
     assert names(second) == FLAGGED_USERS + ["gina-exactly-90"]
-    # c7n lists users for each policy; the report is fetched by the first only.
-    assert replay.operations() == USERS + ["GetCredentialReport"] + USERS
+    # Nothing outlives a run: each policy lists users and reads the report itself.
+    assert replay.operations() == USERS + ["GetCredentialReport"] + USERS + ["GetCredentialReport"]
 
 
-def test_requested_report_held(replay, frozen, run_policy, caplog):
+def test_report_shared_across_policies_by_the_cache(replay, frozen, run_policy, memory_cache):
+    first = run_policy(USER_POLICY, replay, cache=memory_cache)
+    second = run_policy(CIS_45, replay, cache=memory_cache)
+
+    assert names(first) == FLAGGED_USERS
+    assert names(second) == FLAGGED_USERS + ["gina-exactly-90"]
+    # c7n's cache holds the users and the report for the second policy.
+    assert replay.operations() == USERS + ["GetCredentialReport"]
+
+
+def test_requested_report_shared(replay, frozen, run_policy, memory_cache, caplog):
     """A report served after generation is the freshest there is: the next policy uses it.
 
     Its GeneratedTime (2015, as moto writes it) is years past report_max_age; it counts
     from when it was served, so the second policy, with a max age of an hour, takes it.
     """
-    first = run_policy(USER_POLICY, replay)
+    first = run_policy(USER_POLICY, replay, cache=memory_cache)
     hourly = dict(CIS_45, filters=[dict(CIS_45["filters"][0], report_max_age=3600)])
-    second = run_policy(hourly, replay)
+    second = run_policy(hourly, replay, cache=memory_cache)
 
     assert names(first) == FLAGGED_USERS
     assert names(second) == FLAGGED_USERS + ["gina-exactly-90"]
     assert replay.operations() == (
-        USERS + ["GetCredentialReport", "GenerateCredentialReport", "GetCredentialReport"] + USERS
+        USERS + ["GetCredentialReport", "GenerateCredentialReport", "GetCredentialReport"]
     )
     served = [r for r in caplog.records if "served after generation" in r.getMessage()]
     assert len(served) == 1
@@ -70,16 +82,17 @@ def test_each_account_fetches_its_own_report(replay_from, frozen, run_policy):
     assert theirs.operations() == USERS + ["GetCredentialReport"]
 
 
-def test_report_refetched_when_too_old(replay, frozen, run_policy):
-    run_policy(USER_POLICY, replay)
-    # The held report is two hours old: too old for a policy that accepts one hour.
+def test_cached_report_refetched_when_too_old(replay, frozen, run_policy, memory_cache):
+    first = run_policy(USER_POLICY, replay, cache=memory_cache)
+    # The cached report is two hours old: too old for a policy that accepts one hour.
     hourly = dict(CIS_45, filters=[dict(CIS_45["filters"][0], report_max_age=3600)])
-    run_policy(hourly, replay)
+    second = run_policy(hourly, replay, cache=memory_cache)
 
+    assert names(first) == FLAGGED_USERS
+    assert names(second) == FLAGGED_USERS + ["gina-exactly-90"]
     assert replay.operations() == (
         USERS
         + ["GetCredentialReport"]
-        + USERS
         + ["GetCredentialReport", "GenerateCredentialReport", "GetCredentialReport"]
     )
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import pytest
 from c7n.exceptions import PolicyValidationError
+from c7n.utils import reset_session_cache
 from dateutil.tz import tzutc
 
 from c7n_keyage.report import UserRow
@@ -60,6 +61,8 @@ def test_source_lists_every_user_row_but_root(replay_from, frozen, run_policy):
     # days: 1 flags every user with a key older than a day; carol's is 10 days old.
     assert sorted(names(resources)) == sorted(set(IN_REPORT) - {"frank-rotated", "alice-fresh"})
     assert "<root_account>" not in names(resources)
+    # c7n keeps one session per thread: drop it, or the second run would reuse the first's.
+    reset_session_cache()
     manager = run_policy(SOURCE, replay_from("test_source_report_only")).resource_manager
     assert names(manager.source.resources()) == IN_REPORT
 
