@@ -207,11 +207,14 @@ def load_policy(
     ``validate`` checks the JSON schema (c7n's ``custodian validate``); the policy's own
     ``validate()`` (the filter's option and composition checks) always runs. ``cache`` is
     off by default, as in Cloud Custodian's tests; ``"memory"`` or a file path turns it on.
+    Nothing is written unless ``output_dir`` names a directory.
     """
     config = Config.empty(
         account_id=account_id,
         region=region,
         output_dir=output_dir,
+        # c7n's null output still logs to a file beside it; its null log does not.
+        log_group="null://" if output_dir == "null://" else None,
         cache=cache,
         cache_period=15 if cache else 0,
         dryrun=dryrun,
