@@ -86,13 +86,18 @@ def lambda_runtime(path: pathlib.Path, names: tuple[str, ...]) -> pathlib.Path:
     return path
 
 
-def lambda_policy(output_dir: pathlib.Path, source: str | None = None) -> Policy:
-    """The sample policy (on ``source`` if given), with its output kept out of /tmp."""
+def lambda_policy(
+    output_dir: pathlib.Path, source: str | None = None, actions: list[dict] | None = None
+) -> Policy:
+    """The sample policy (on ``source`` and with ``actions`` if given), with its output kept
+    out of /tmp."""
     (data,) = yaml.safe_load(POLICY_FILE.read_text())["policies"]
     # Lambda writes to /tmp unless the mode's execution-options say otherwise.
     data["mode"]["execution-options"] = {"output_dir": str(output_dir)}
     if source:
         data["source"] = source
+    if actions:
+        data["actions"] = actions
     config = Config.empty(region="us-east-1", account_id="123456789012")
     (policy,) = PolicyLoader(config).load_data(
         {"policies": [data]}, file_uri=str(POLICY_FILE), validate=True
@@ -103,11 +108,8 @@ def lambda_policy(output_dir: pathlib.Path, source: str | None = None) -> Policy
 @pytest.fixture(params=[None, "credential-report"], ids=["describe", "credential-report"])
 def archive(request, tmp_path):
     """The zip and function configuration ``custodian run`` would publish."""
-    function = PolicyLambda(lambda_policy(tmp_path / "lambda-output", request.param))
-    built = function.get_archive()
-    path = tmp_path / "function.zip"
-    path.write_bytes(pathlib.Path(built.path).read_bytes())
-    return path, function.get_config()
+    policy = lambda_policy(tmp_path / "lambda-output", request.param)
+    return build(policy, tmp_path), PolicyLambda(policy).get_config()
 
 
 def test_archive_carries_the_plugin_and_its_handler(archive):
@@ -133,35 +135,43 @@ def test_archive_carries_the_plugin_and_its_handler(archive):
     assert policy["filters"][0]["type"] == "access-key-unused"
 
 
+def build(policy: Policy, tmp_path: pathlib.Path) -> pathlib.Path:
+    """The zip ``custodian run`` would publish for ``policy``."""
+    built = PolicyLambda(policy).get_archive()
+    path = tmp_path / "function.zip"
+    path.write_bytes(pathlib.Path(built.path).read_bytes())
+    return path
+
+
+def invoke(path: pathlib.Path, tmp_path: pathlib.Path, local: LocalIAM):
+    """Unpack the archive and run its handler twice, as a warm container would, in a bare
+    interpreter; return the process and the actions the endpoint received."""
+    task = tmp_path / "task"
+    zipfile.ZipFile(path).extractall(task)
+    runtime = lambda_runtime(tmp_path / "runtime", LAMBDA_RUNTIME)
+    local.clear_calls()
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", INVOKE, str(task), str(runtime)]
+        + [json.dumps(SCHEDULED_EVENT), HANDLER],
+        cwd=task,
+        env=local.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result, local.calls
+
+
 @pytest.mark.parametrize("aws_like", [True, False], ids=["aws-like-report", "unmodified-moto"])
 def test_handler_from_the_unpacked_archive_finds_stale_keys(archive, tmp_path, aws_like):
     path, config = archive
     task = tmp_path / "task"
-    zipfile.ZipFile(path).extractall(task)
-    runtime = lambda_runtime(tmp_path / "runtime", LAMBDA_RUNTIME)
     source = json.loads(zipfile.ZipFile(path).read("config.json"))["policies"][0].get("source")
 
     with LocalIAM(aws_like_report=aws_like) as local:
         local.seed(USERS)
-        local.clear_calls()
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-S",
-                "-c",
-                INVOKE,
-                str(task),
-                str(runtime),
-                json.dumps(SCHEDULED_EVENT),
-                HANDLER,
-            ],
-            cwd=task,
-            env=local.env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        actions = [c.action for c in local.calls]
+        result, calls = invoke(path, tmp_path, local)
+        actions = [c.action for c in calls]
 
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
