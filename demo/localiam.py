@@ -146,6 +146,9 @@ class UserSpec:
     name: str
     keys: tuple[KeySpec, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()
+    path: str = "/"
+    password: bool = False  # a console password (the report's password_enabled)
+    mfa: bool = False  # an MFA device (the report's mfa_active)
 
     def __post_init__(self) -> None:
         # Accept a list or a mapping too, but store tuples so the spec stays hashable.
@@ -622,10 +625,20 @@ class LocalIAM:
         # 1. Create everything through the API, as a real account would.
         key_ids: dict[str, list[str]] = {}
         for user in specs:
-            if user.tags:
-                iam.create_user(UserName=user.name, Tags=user.api_tags())
-            else:
-                iam.create_user(UserName=user.name)
+            extra = {"Tags": user.api_tags()} if user.tags else {}
+            iam.create_user(UserName=user.name, Path=user.path, **extra)
+            if user.password:
+                iam.create_login_profile(UserName=user.name, Password="Seeded-Password-1")
+            if user.mfa:
+                serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=user.name)[
+                    "VirtualMFADevice"
+                ]["SerialNumber"]
+                iam.enable_mfa_device(
+                    UserName=user.name,
+                    SerialNumber=serial,
+                    AuthenticationCode1="123456",
+                    AuthenticationCode2="654321",
+                )
             ids: list[str] = []
             for key in user.keys:
                 key_id = iam.create_access_key(UserName=user.name)["AccessKey"]["AccessKeyId"]
@@ -666,7 +679,12 @@ class LocalIAM:
         backend = iam_backends[account_id]["global"]
         key_ids: dict[str, list[str]] = {}
         for user in users:
-            model = backend.create_user(REGION, user.name, tags=user.api_tags())
+            model = backend.create_user(REGION, user.name, path=user.path, tags=user.api_tags())
+            if user.password:
+                backend.create_login_profile(user.name, "Seeded-Password-1")
+            if user.mfa:
+                device = backend.create_virtual_mfa_device(user.name, "/")
+                backend.enable_mfa_device(user.name, device.serial_number, "123456", "654321")
             keys = [
                 backend.create_access_key(user.name, status="Active" if key.active else "Inactive")
                 for key in user.keys
