@@ -132,6 +132,8 @@ STANDARD_REPORT = report_csv(
     + [report_row(name, USERS[name]) for name in IN_REPORT]
 )
 FLAGGED_USERS = ["bob-stale", "dave-abandoned", "erin-two-keys"]
+# ... and with rotation-days: 100, in listing order.
+ROTATED_100 = ["alice-fresh", *FLAGGED_USERS, "gina-exactly-90"]
 
 
 # --- placebo's on-disk format ---
@@ -514,8 +516,51 @@ def live_fixtures() -> list[FixtureDir]:
     return [errors, list_denied, read_denied, one_denied]
 
 
+def acting_fixtures() -> list[FixtureDir]:
+    # c7n's access-key filter lists every user's keys first; the plugin then reads the
+    # flagged users' keys live, and remove-keys acts on what both kept.
+    narrowed = standard("test_an_earlier_access_key_filter_narrows_the_keys")
+    for user in USERS:
+        narrowed.add("iam", "ListAccessKeys", list_access_keys(user))
+    # It kept none of dave's keys: only bob and erin reach this filter.
+    for user in ("bob-stale", "erin-two-keys"):
+        live_keys(narrowed, user)
+    for _ in ("bob", "erin2"):
+        narrowed.add("iam", "UpdateAccessKey", ok({}))
+    # rotation-days 100 also flags alice (used yesterday) and gina (used exactly 90 days
+    # ago), whose keys were created 150 and 120 days ago.
+    rotation = standard("test_rotation_days_on_the_acting_path")
+    for user in ROTATED_100:
+        live_keys(rotation, user)
+    for _ in ROTATED_100:
+        rotation.add("iam", "UpdateAccessKey", ok({}))
+    return [narrowed, rotation]
+
+
+def scope_fixtures() -> list[FixtureDir]:
+    # Two report-only policies under c7n's memory cache: users and report read once.
+    return [standard("test_no_earlier_findings_on_users_matched_another_way")]
+
+
+def run_fixtures() -> list[FixtureDir]:
+    # Two filters of one policy; the second accepts a report at most an hour old.
+    return [
+        standard("test_a_stricter_filter_of_the_same_run_fetches_again")
+        .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
+        .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
+        .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
+    ]
+
+
 def every_fixture() -> list[FixtureDir]:
-    return all_fixtures() + source_fixtures() + live_fixtures()
+    return (
+        all_fixtures()
+        + source_fixtures()
+        + live_fixtures()
+        + acting_fixtures()
+        + scope_fixtures()
+        + run_fixtures()
+    )
 
 
 def write_all(dirs: list[FixtureDir]) -> None:

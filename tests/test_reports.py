@@ -118,3 +118,22 @@ def test_report_dated_in_the_future_warns_once(replay_from, frozen, run_policy, 
         "policy:stale-keys the credential report is dated 2026-11-03T12:00:00+00:00, 2 days "
         "ahead of this runner's clock; used as served (check the clock)"
     ]
+
+
+def test_a_stricter_filter_of_the_same_run_fetches_again(replay, frozen, run_policy):
+    """The report a run holds is used only while usable by each filter's report_max_age."""
+    hourly = {"type": "access-key-unused", "days": 45, "report_max_age": 3600}
+    policy = dict(USER_POLICY, filters=[USER_POLICY["filters"][0], hourly])
+    resources = run_policy(policy, replay).resources
+
+    assert names_of(resources) == FLAGGED_USERS
+    assert replay.operations() == USERS + [
+        "GetCredentialReport",
+        "GetCredentialReport",
+        "GenerateCredentialReport",
+        "GetCredentialReport",
+    ]
+
+
+def names_of(resources) -> list[str]:
+    return [r["UserName"] for r in resources]

@@ -1,133 +1,193 @@
-"""Each policy acts on its own verdict, when c7n hands several policies the same records.
-
-``custodian run --cache memory`` with several policies in one file: c7n lists the users
-once and gives every policy the same dicts, with what earlier policies wrote still on
-them. Each case runs the stock CLI against a local IAM endpoint and checks exactly which
-keys end up disabled or deleted.
-"""
+"""scope.py: a policy run starts from clean records, merges its own findings, and ends with
+findings that are exactly the keys it will act on."""
 
 from __future__ import annotations
 
-import json
-import pathlib
-import subprocess
-import sys
+import logging
 
 import pytest
-import yaml
 
-from demo.localiam import KeySpec, LocalIAM, UserSpec
+from c7n_keyage import scope
+from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS
 
-CUSTODIAN = pathlib.Path(sys.executable).parent / "custodian"
-
-ACCOUNT = (
-    UserSpec("used-yesterday", [KeySpec(300, 1)]),
-    UserSpec("used-60-days-ago", [KeySpec(300, 60), KeySpec(250, 60)]),
-    UserSpec("used-100-days-ago", [KeySpec(300, 100), KeySpec(250, 100)]),
-    UserSpec("used-200-days-ago", [KeySpec(400, 200)]),
-    UserSpec("never-used-200-days", [KeySpec(200, None)]),
-    # One key stale at 90 days, one only at 45: the user matches both policies.
-    UserSpec("mixed-100-and-60", [KeySpec(300, 100), KeySpec(250, 60)]),
-)
-# (user, slot) of the keys stale at 90 and at 180 days.
-STALE_90 = [
-    ("used-100-days-ago", 1),
-    ("used-100-days-ago", 2),
-    ("used-200-days-ago", 1),
-    ("never-used-200-days", 1),
-    ("mixed-100-and-60", 1),
-]
-STALE_180 = [("used-200-days-ago", 1), ("never-used-200-days", 1)]
+ACCESS_KEYS = scope.ACCESS_KEYS
 
 
-def unused(days: int, **options) -> dict:
-    return {"type": "access-key-unused", "days": days, **options}
+def entry(key_id: str, **more) -> dict:
+    return {"AccessKeyId": key_id, "UserName": "u", "c7n:match-type": "access", **more}
 
 
-def remove(disable: bool = True) -> dict:
-    return {"type": "remove-keys", "matched": True, "disable": disable}
+def finding(key_id: str | None, *reasons: str, slot: int | None = 1) -> dict:
+    found = {"slot": slot, "last_rotated": "2025-01-01T00:00:00+00:00", "reasons": list(reasons)}
+    if key_id:
+        found["access_key_id"] = key_id
+    return found
 
 
-REPORT_45 = {"name": "report-45", "resource": "iam-user", "filters": [unused(45)]}
-DISABLE_90 = {
-    "name": "disable-90",
+class Manager:
+    """What scope needs of c7n's resource manager: its policy data and filter_resources."""
+
+    def __init__(self, data: dict, keep=lambda r: True):
+        self.data = data
+        self.keep = keep
+        self.seen: list[dict] = []
+
+    def filter_resources(self, resources, event=None):
+        self.seen = [dict(r) for r in resources]
+        return [r for r in resources if self.keep(r)]
+
+
+ACTING = {"name": "p", "actions": [{"type": "remove-keys", "matched": True}]}
+REPORT_ONLY = {"name": "p"}
+
+
+# --- matched keys and findings, merged ---
+
+
+def test_entries_of_one_key_are_one_whatever_else_they_carry():
+    ours = [entry("A", Status="Active"), entry("B")]
+    theirs = [entry("A", Status="Active", CreateDate="listed apart"), entry("C")]
+    assert scope.intersect_entries(ours, theirs) == [ours[0]]
+    assert scope.union_entries(ours, theirs) == [*theirs, ours[1]]
+    # Nothing before: the values themselves.
+    assert scope.intersect_entries(ours, None) == ours
+    assert scope.union_entries(ours, None) == ours
+
+
+def test_report_entries_without_ids_compare_whole():
+    a = {"last_rotated": "2025-01-01T00:00:00+00:00", "c7n:match-type": "credential"}
+    b = dict(a, last_rotated="2024-01-01T00:00:00+00:00")
+    assert scope.intersect_entries([a, b], [dict(a)]) == [a]
+    assert scope.union_entries([a], [b]) == [b, a]
+    assert scope.intersect_entries([a], []) == []
+
+
+def test_findings_of_one_key_merge_their_reasons():
+    unused = [finding("A", "unused"), finding("B", "never-used", slot=2)]
+    unrotated = [finding("A", "unrotated"), finding("C", "unrotated")]
+    assert scope.intersect_findings(unused, unrotated) == [finding("A", "unused", "unrotated")]
+    assert scope.union_findings(unused, unrotated) == [
+        finding("A", "unrotated", "unused"),
+        finding("C", "unrotated"),
+        finding("B", "never-used", slot=2),
+    ]
+    assert scope.intersect_findings(unused, None) == unused
+    assert scope.union_findings(unused, None) == unused
+
+
+def test_unconfirmed_findings_are_told_apart_by_slot_and_creation():
+    one, two = finding(None, "unused", slot=1), finding(None, "unused", slot=2)
+    assert scope.intersect_findings([one, two], [finding(None, "unrotated", slot=2)]) == [
+        finding(None, "unused", "unrotated", slot=2)
+    ]
+    older = dict(one, last_rotated="2020-01-01T00:00:00+00:00")
+    assert scope.intersect_findings([one], [older]) == []
+
+
+# --- a run: start, finish, and the wrapper ---
+
+
+def test_a_run_starts_without_what_other_runs_wrote_about_keys():
+    record = {
+        "UserName": "u",
+        MATCHED_KEYS: [entry("A")],
+        UNUSED_KEYS: [finding("A", "unused")],
+        ACCESS_KEYS: [{"AccessKeyId": "A"}],
+        "c7n:MatchedFilters": ["tag:x"],
+    }
+    manager = Manager(REPORT_ONLY)
+    scope.start(manager, [record])
+    assert record == {"UserName": "u", "c7n:MatchedFilters": ["tag:x"]}
+
+
+def test_a_policy_that_acts_on_keys_ends_with_exactly_its_matched_keys(caplog):
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    both = {
+        "UserName": "both",
+        MATCHED_KEYS: [entry("A"), entry("B")],
+        UNUSED_KEYS: [finding("A", "unused"), finding("B", "unused"), finding("C", "unused")],
+    }
+    narrowed = {"UserName": "narrowed", MATCHED_KEYS: [], UNUSED_KEYS: [finding("D", "unused")]}
+    kept = scope.finish(Manager(ACTING), [both, narrowed])
+
+    assert kept == [both]
+    assert [f["access_key_id"] for f in both[UNUSED_KEYS]] == ["A", "B"]
+    assert caplog.messages == [
+        "policy:p user narrowed: no key is both confirmed stale and matched by the other "
+        "filters; nothing to act on"
+    ]
+
+
+def test_a_report_only_policy_ends_as_c7n_left_it():
+    record = {"UserName": "u", MATCHED_KEYS: [], UNUSED_KEYS: [finding(None, "unused")]}
+    assert scope.finish(Manager(REPORT_ONLY), [record]) == [record]
+    assert record[UNUSED_KEYS] == [finding(None, "unused")]
+
+
+def test_bind_wraps_the_managers_filtering_once():
+    manager = Manager(ACTING, keep=lambda r: r["UserName"] != "dropped")
+    scope.bind(manager)
+    wrapped = manager.filter_resources
+    scope.bind(manager)
+    assert manager.filter_resources is wrapped
+    records = [
+        {"UserName": "kept", UNUSED_KEYS: ["old"], MATCHED_KEYS: [entry("A")]},
+        {"UserName": "dropped"},
+    ]
+    # The filters saw clean records; the one left with no matched key is not returned.
+    assert manager.filter_resources(records) == []
+    assert manager.seen == [{"UserName": "kept"}, {"UserName": "dropped"}]
+    scope.bind(None)  # a filter built without a manager (c7n's schema tools): nothing to do
+
+
+# --- under c7n's memory cache, through whole policies ---
+
+EARLIER = {
+    "name": "earlier-30",
     "resource": "iam-user",
-    "filters": [unused(90)],
-    "actions": [remove()],
-}
-DISABLE_90_OR = dict(DISABLE_90, name="disable-90-or", filters=[{"or": [unused(90)]}])
-DELETE_180 = {
-    "name": "delete-180",
-    "resource": "iam-user",
-    "filters": [unused(180)],
-    "actions": [remove(disable=False)],
+    "filters": [{"type": "access-key-unused", "days": 30}],
 }
 
 
-def run_file(
-    local: LocalIAM, policies: list[dict], tmp: pathlib.Path
-) -> subprocess.CompletedProcess:
-    path = tmp / "policies.yml"
-    path.write_text(yaml.safe_dump({"policies": policies}))
-    return subprocess.run(
-        [str(CUSTODIAN), "run", "--cache", "memory", "-s", str(tmp / "out"), str(path)],
-        env=local.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def by_name(name: str) -> dict:
+    return {"type": "value", "key": "UserName", "value": name}
 
 
 @pytest.mark.parametrize(
-    "policies, disabled, deleted",
+    "matched_another_way",
     [
-        # The 45-day report's keys (60 days unused too) must not narrow the 90-day verdict.
-        ([REPORT_45, DISABLE_90], STALE_90, []),
-        # Under or:, c7n unions matched keys: the 45-day report's must not join them.
-        ([REPORT_45, DISABLE_90_OR], STALE_90, []),
-        # The deletion's key listing is stale for the next policy: it must list again.
-        (
-            [DELETE_180, DISABLE_90],
-            [key for key in STALE_90 if key not in STALE_180],
-            STALE_180,
-        ),
+        {"or": [by_name("gina-exactly-90")]},
+        {"not": [{"type": "value", "key": "UserName", "op": "ne", "value": "gina-exactly-90"}]},
     ],
-    ids=["report-45-then-disable-90", "report-45-then-disable-90-under-or", "delete-then-disable"],
+    ids=["or-branch", "not-block"],
 )
-def test_each_policy_acts_on_its_own_verdict(tmp_path, policies, disabled, deleted):
-    with LocalIAM() as local:
-        ids = local.seed(ACCOUNT)
-        local.clear_calls()
-        result = run_file(local, policies, tmp_path)
-        calls = local.calls
-        after = local.key_states()
+def test_no_earlier_findings_on_users_matched_another_way(
+    replay_from, frozen, run_policy, memory_cache, matched_another_way
+):
+    """gina is stale at 30 days (the earlier policy's findings), not at 90: matched here by
+    name alone, she must carry none of them; bob, matched by this policy's filter, his own."""
+    replay = replay_from("test_no_earlier_findings_on_users_matched_another_way")
+    later = {
+        "name": "gina-or-stale-bob",
+        "resource": "iam-user",
+        "filters": [
+            {
+                "or": [
+                    matched_another_way,
+                    {"and": [by_name("bob-stale"), {"type": "access-key-unused", "days": 90}]},
+                ]
+            }
+        ],
+    }
+    earlier = run_policy(EARLIER, replay, cache=memory_cache)
+    resources = run_policy(later, replay, cache=memory_cache).resources
 
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr and ":ERROR " not in result.stderr, result.stderr
-    # The users were listed once: the policies did share the records.
-    assert [c.action for c in calls].count("ListUsers") == 1
-    updates = sorted(c.params["AccessKeyId"] for c in calls if c.action == "UpdateAccessKey")
-    deletes = sorted(c.params["AccessKeyId"] for c in calls if c.action == "DeleteAccessKey")
-    assert updates == sorted(ids[user][slot - 1] for user, slot in disabled)
-    assert deletes == sorted(ids[user][slot - 1] for user, slot in deleted)
-    for user, keys in ids.items():
-        for slot, key in enumerate(keys, 1):
-            state = after[user].get(key, "deleted")
-            expected = (
-                "Inactive"
-                if (user, slot) in disabled
-                else "deleted"
-                if (user, slot) in deleted
-                else "Active"
-            )
-            assert state == expected, (user, slot)
-    # Each policy wrote its own findings, judged on its own days.
-    for policy in policies:
-        found = json.loads((tmp_path / "out" / policy["name"] / "resources.json").read_text())
-        days = (policy["filters"][0].get("or") or policy["filters"])[0]["days"]
-        assert found, policy["name"]
-        for resource in found:
-            assert all(
-                k["days_since_use"] is None or k["days_since_use"] > days
-                for k in resource["c7n:unused-keys"]
-            ), resource
+    assert "gina-exactly-90" in [r["UserName"] for r in earlier.resources]
+    found = {r["UserName"]: r for r in resources}
+    assert sorted(found) == ["bob-stale", "gina-exactly-90"]
+    assert UNUSED_KEYS not in found["gina-exactly-90"]
+    assert MATCHED_KEYS not in found["gina-exactly-90"]
+    assert [k["reasons"] for k in found["bob-stale"][UNUSED_KEYS]] == [["unused"]]
+    # One listing and one report for both policies: they did share the records.
+    assert replay.operations().count("ListUsers") == 1
+    assert replay.operations().count("GetCredentialReport") == 1

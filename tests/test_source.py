@@ -201,3 +201,14 @@ def test_filter_on_the_config_source(tmp_path, replay_from, frozen, run_policy):
 )
 def test_path_from_the_arn(arn, expected):
     assert path(UserRow("ops", (), arn=arn)) == expected
+
+
+def test_event_modes_judge_only_the_users_they_name(replay_from, frozen, run_policy):
+    """c7n's event modes (CloudTrail, config rules) resolve the event's ids through the
+    source: only those users are read from the report, then filtered."""
+    policy = run_policy(SOURCE, replay_from("test_source_report_only"))
+    manager = policy.resource_manager
+    users = manager.get_resources(["dave-abandoned", "alice-fresh", "nobody"], cache=False)
+
+    assert names(users) == ["alice-fresh", "dave-abandoned"]
+    assert names(manager.filter_resources(users)) == ["dave-abandoned"]

@@ -33,7 +33,7 @@ MODULES = [
     "tests/test_source.py",
     "tests/test_e2e.py",
     "tests/test_e2e_probes.py",
-    "tests/test_scope.py",
+    "tests/test_shared_cache_e2e.py",
 ]
 
 
@@ -184,7 +184,7 @@ def table(collector: Collector) -> str:
         tried,
         f"{passed} passed, each asserting exactly which keys changed",
     )
-    tried, passed = collector.count("tests/test_scope.py")
+    tried, passed = collector.count("tests/test_shared_cache_e2e.py")
     row(
         "End to end, several policies sharing c7n's cache (`--cache memory`)",
         tried,

@@ -1,0 +1,70 @@
+"""The acting path on replayed responses: what reaches remove-keys, key by key.
+
+The standard account (``tests/placebo_fixtures.py``) at NOW: bob used 200 days ago; dave
+never used, created 200 days ago; erin's slot 2 used 150 days ago beside a fresh slot 1;
+gina used exactly 90 days ago, her key created 120 days ago; alice used yesterday, her key
+created 150 days ago.
+"""
+
+from __future__ import annotations
+
+from tests.placebo_fixtures import ROTATED_100, USERS, live_operations
+from tests.test_filters import REPORT_CALLS, disable_policy, names
+
+
+def test_an_earlier_access_key_filter_narrows_the_keys(replay, frozen, run_policy):
+    """c7n's access-key filter before this one: only keys both keep are disabled (dave's
+    key is stale, but the access-key filter excluded it)."""
+    policy = disable_policy(disable=True)
+    not_dave = {
+        "type": "access-key",
+        "key": "AccessKeyId",
+        "op": "ne",
+        "value": "AKIAEXAMPLEDAVE00001",
+    }
+    policy["filters"] = [not_dave, *policy["filters"]]
+    resources = run_policy(policy, replay).resources
+
+    assert replay.operations() == (
+        REPORT_CALLS[:-1]
+        + ["ListAccessKeys"] * len(USERS)
+        + ["GetCredentialReport"]
+        + live_operations(["bob-stale", "erin-two-keys"])
+        + ["UpdateAccessKey"] * 2
+    )
+    assert [p["AccessKeyId"] for p in replay.params("UpdateAccessKey")] == [
+        "AKIAEXAMPLEBOB000001",
+        "AKIAEXAMPLEERIN00002",
+    ]
+    # dave matched neither filter's keys together: he is not in the output.
+    assert names(resources) == ["bob-stale", "erin-two-keys"]
+    assert {k["access_key_id"] for r in resources for k in r["c7n:unused-keys"]} == {
+        "AKIAEXAMPLEBOB000001",
+        "AKIAEXAMPLEERIN00002",
+    }
+
+
+def test_rotation_days_on_the_acting_path(replay, frozen, run_policy):
+    policy = disable_policy(disable=True)
+    policy["filters"] = [dict(policy["filters"][0], **{"rotation-days": 100})]
+    resources = run_policy(policy, replay).resources
+
+    assert replay.operations() == (
+        REPORT_CALLS + live_operations(ROTATED_100) + ["UpdateAccessKey"] * 5
+    )
+    assert [p["AccessKeyId"] for p in replay.params("UpdateAccessKey")] == [
+        "AKIAEXAMPLEALICE0001",
+        "AKIAEXAMPLEBOB000001",
+        "AKIAEXAMPLEDAVE00001",
+        "AKIAEXAMPLEERIN00002",
+        "AKIAEXAMPLEGINA00001",
+    ]
+    reasons = {k["access_key_id"]: k["reasons"] for r in resources for k in r["c7n:unused-keys"]}
+    # alice's and gina's keys were used yesterday and exactly 90 days ago: unrotated only.
+    assert reasons == {
+        "AKIAEXAMPLEALICE0001": ["unrotated"],
+        "AKIAEXAMPLEBOB000001": ["unused", "unrotated"],
+        "AKIAEXAMPLEDAVE00001": ["never-used", "unrotated"],
+        "AKIAEXAMPLEERIN00002": ["unused", "unrotated"],
+        "AKIAEXAMPLEGINA00001": ["unrotated"],
+    }

@@ -1,0 +1,105 @@
+"""composition.py: which policies act on keys, and the compositions refused for them, as data.
+
+Each case is a policy's filters and actions, and the reasons validate() must give (by a
+phrase each), none for a composition whose keys are guaranteed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from c7n_keyage import composition
+
+AKU = {"type": "access-key-unused"}
+ROTATION = {"type": "access-key-unused", "rotation-days": 200}
+TAG = {"tag:team": "present"}
+PASSWORD = {"type": "credential", "key": "password_enabled", "value": False}
+KEY_COLUMN = {"type": "credential", "key": "access_keys.last_used_date", "value": 1}
+ACCESS_KEY = {"type": "access-key", "key": "Status", "value": "Active"}
+REMOVE = {"type": "remove-keys", "matched": True, "disable": True}
+
+NOT = "cannot be negated"
+OR = "may hold nothing but access-key-unused"
+CREDENTIAL = "c7n's credential filter on access_keys.last_used_date"
+ACCESS = "c7n's access-key filter directly under or:"
+DELETE = "c7n's delete action deletes every access key"
+MATCHED = "remove-keys needs matched: true"
+
+CASES = [
+    # (filters, actions, phrases of the reasons, in order)
+    ([AKU], [REMOVE], []),
+    ([AKU, TAG, PASSWORD], [REMOVE], []),
+    ([PASSWORD, AKU], [REMOVE], []),
+    ([{"or": [AKU, ROTATION]}], [REMOVE], []),
+    ([{"or": [AKU, {"or": [ROTATION, AKU]}]}], [REMOVE], []),
+    ([{"and": [{"or": [AKU, ROTATION]}, TAG]}], [REMOVE], []),
+    ([AKU, {"or": [TAG, PASSWORD]}], [REMOVE], []),
+    ([AKU, {"not": [TAG]}], [REMOVE], []),
+    ([ACCESS_KEY, AKU], [REMOVE], []),
+    ([AKU, {"and": [ACCESS_KEY]}], [REMOVE], []),
+    ([AKU, {"not": [ACCESS_KEY]}], [REMOVE], []),
+    ([{"not": [AKU]}], [REMOVE], [NOT]),
+    ([{"not": [{"and": [AKU, TAG]}]}], [REMOVE], [NOT]),
+    ([{"or": [AKU, TAG]}], [REMOVE], [OR]),
+    ([{"or": [{"and": [AKU, TAG]}, ROTATION]}], [REMOVE], [OR]),
+    ([{"or": [TAG, {"or": [AKU]}]}], [REMOVE], [OR]),
+    ([{"or": [{"not": [AKU]}, TAG]}], [REMOVE], [OR, NOT]),
+    ([KEY_COLUMN, AKU], [REMOVE], [CREDENTIAL]),
+    ([AKU, {"or": [ACCESS_KEY, TAG]}], [REMOVE], [ACCESS]),
+    ([AKU], [{"type": "delete", "options": ["access-keys", "console-access"]}], [DELETE]),
+    ([AKU], [{"type": "delete"}], [DELETE]),
+    ([AKU], ["delete"], [DELETE]),
+    ([AKU], [{"type": "delete", "options": ["console-access"]}], []),
+    ([AKU], [{"type": "remove-keys"}], [MATCHED]),
+    ([AKU], [{"type": "remove-keys", "matched": False}], [MATCHED]),
+    # Report only: every composition has c7n's own meaning; nothing is refused...
+    ([{"not": [AKU]}], [], []),
+    ([{"or": [AKU, TAG]}], [{"type": "notify"}], []),
+    ([KEY_COLUMN, AKU], [], []),
+    # ... but a delete of every key is never left to the report's word.
+    ([{"not": [AKU]}], [{"type": "delete"}], [DELETE]),
+]
+
+
+@pytest.mark.parametrize("filters, actions, phrases", CASES)
+def test_compositions(filters, actions, phrases):
+    policy = {"name": "p", "resource": "iam-user", "filters": filters, "actions": actions}
+    found = composition.problems(policy)
+    assert len(found) == len(phrases), found
+    for problem, phrase in zip(found, phrases, strict=True):
+        assert phrase in problem
+
+
+def test_only_remove_keys_acts_on_keys_among_c7n_actions():
+    policy = {"actions": ["remove-keys", {"type": "notify"}, {"type": "delete"}]}
+    assert composition.key_actions(policy) == [{"type": "remove-keys"}]
+    assert composition.key_actions({"actions": None}) == []
+    assert composition.key_actions(policy, ["notify"]) == [{"type": "notify"}]
+
+
+def test_nodes_are_in_evaluation_order_with_their_blocks():
+    filters = [TAG, {"or": [AKU, {"not": ["mfa-device"]}]}]
+    found = [(n.type, n.ancestors) for n in composition.nodes(filters)]
+    assert found == [
+        ("value", ()),
+        ("or", ()),
+        ("access-key-unused", ("or",)),
+        ("not", ("or",)),
+        ("mfa-device", ("or", "not")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (AKU, True),
+        ({"or": [AKU, ROTATION]}, True),
+        ({"or": [AKU, {"or": [AKU]}]}, True),
+        ({"or": []}, False),
+        ({"or": [AKU, TAG]}, False),
+        ({"and": [AKU]}, False),
+        (TAG, False),
+    ],
+)
+def test_names_only_keys(data, expected):
+    assert composition.names_only_keys(data) is expected
