@@ -125,7 +125,7 @@ def _nice_top(value: int) -> tuple[int, int]:
 def _svg(chart_id: str, title: str, desc: str, width: int, height: int, body: str) -> str:
     return (
         f'<svg role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        f'viewBox="0 0 {width} {height}">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>{body}</svg>'
     )
