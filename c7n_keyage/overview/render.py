@@ -61,7 +61,7 @@ table { border-collapse: collapse; margin: .5rem 0 1rem; font-variant-numeric: t
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .7rem .3rem 0;
   text-align: left; vertical-align: top; }
-.num, .date, tbody th { white-space: nowrap; }
+td.num, td.date, tbody th { white-space: nowrap; }
 td small { color: var(--muted); }
 thead th { border-bottom: 2px solid var(--muted); font-size: .9rem; }
 tbody tr:nth-child(even) { background: var(--band); }
@@ -224,8 +224,8 @@ def _change(account: dict) -> str:
     if before is None:
         return '<td class="num" data-field="change">—</td>'
     delta = account["stale_keys"] - before
-    text = "0" if delta == 0 else f"+{_n(delta)}" if delta > 0 else f"−{_n(-delta)}"
-    label = f"{text} <small>(was {_n(before)} on {account['previous_run']})</small>"
+    sign = "+" if delta > 0 else "−"
+    label = "0" if delta == 0 else f"{sign}{_n(abs(delta))} <small>(from {_n(before)})</small>"
     return f'<td class="num{" up" if delta > 0 else ""}" data-field="change">{label}</td>'
 
 
@@ -249,7 +249,7 @@ def _accounts(accounts: list[dict]) -> str:
     headers += [
         ("Oldest, days", True),
         ("Latest run", False),
-        ("Change since its run before", True),
+        ("Change since previous run", True),
     ]
     return _table(
         "accounts-table",
@@ -438,7 +438,12 @@ def render_html(overview: dict) -> str:
     trend_table = _table(
         "runs-table",
         "Stale keys per run date",
-        [("Run date", False), ("Stale keys", True), ("Accounts that ran", True), ("Acted on", True)],
+        [
+            ("Run date", False),
+            ("Stale keys", True),
+            ("Accounts that ran", True),
+            ("Acted on", True),
+        ],
         trend_rows,
     )
     if len(runs) > 1:
