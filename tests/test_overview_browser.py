@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import struct
 import subprocess
@@ -99,6 +100,18 @@ def test_the_rendered_dom_shows_the_figures_of_the_json_and_of_the_fleet(report)
     for name in ("data-lake", "logging", "legacy-erp"):
         expected = truth(fleet, DEMO_DATES)["accounts"][by_name[name]]["stale_keys"]
         assert shown["accounts"][by_name[name]]["stale_keys"] == expected
+
+
+def test_it_prints(report):
+    tmp, _, _ = report
+    pdf = tmp / "keys.pdf"
+    browse(
+        tmp / "keys.html", tmp / "profile-pdf", "--no-pdf-header-footer", f"--print-to-pdf={pdf}"
+    )
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    # The whole page on several sheets (one sheet would mean the tables were cut off).
+    assert len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", data)) >= 3
 
 
 def test_the_screenshot_is_the_readmes(report):

@@ -207,6 +207,16 @@ def test_s3_dated_gzip_layout_prefixes_and_region(s3_env):
     assert (stats.runs_found, warnings) == (1, [])
 
 
+def test_s3_layout_of_a_periodic_lambda_has_no_account_directory(s3_env):
+    # mode: periodic with execution-options output_dir s3://audit/lambda: <policy>/<date>/.
+    dated = "lambda/stale-keys/2026/12/02/06"
+    put(s3_env, f"{dated}/metadata.json.gz", metadata(account="444444444444"))
+    put(s3_env, f"{dated}/resources.json.gz", resources("alice"))
+    (run,), _, warnings = read("s3://audit/lambda")
+    assert (run.account_id, run.account_name, run.started) == ("444444444444", None, START)
+    assert warnings == []
+
+
 def test_s3_unreadable_object_is_named_by_its_url(s3_env):
     put(s3_env, "bad/stale-keys/2026/12/02/06/metadata.json.gz", b"{oops")
     put(s3_env, "bad/stale-keys/2026/12/02/06/resources.json.gz", resources("alice"))

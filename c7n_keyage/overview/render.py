@@ -77,6 +77,11 @@ code { font-size: .92em; }
   h2 { break-after: avoid; }
   figure, tr, .cards div { break-inside: avoid; }
   tbody tr:nth-child(even) { background: none; }
+  .wide { overflow: visible; }
+  .charts { display: block; }
+  svg { max-width: 30rem; }
+  table { font-size: 9pt; }
+  td.num, td.date, tbody th { white-space: normal; }
   a { color: inherit; text-decoration: none; }
 }
 """
