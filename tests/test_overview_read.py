@@ -229,3 +229,8 @@ def test_s3_unreadable_object_is_named_by_its_url(s3_env):
 def test_s3_missing_bucket_is_an_input_error_without_a_traceback(s3_env):
     with pytest.raises(InputError, match=r"^s3://no-such-bucket/x: .*NoSuchBucket"):
         read("s3://no-such-bucket/x")
+
+
+def test_s3_bad_region_is_an_input_error():
+    with pytest.raises(InputError, match=r"region=bad region!: Provided region_name 'bad region!'"):
+        read("s3://audit/x?region=bad region!")

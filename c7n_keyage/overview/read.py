@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
+from itertools import repeat
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -154,6 +156,15 @@ def _s3_client(url: str):
     return boto3.client("s3", region_name=region)
 
 
+def _client(make: Callable[[str], object], url: str):
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return make(url)
+    except (BotoCoreError, ValueError) as e:  # a bad ?region=, no botocore data...
+        raise InputError(f"{url}: {e}") from None
+
+
 def s3_runs(url: str, client) -> list[RunFiles]:
     """The runs under an ``s3://bucket/prefix`` (c7n's ``?region=`` query is allowed)."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -173,7 +184,8 @@ def s3_runs(url: str, client) -> list[RunFiles]:
     for directory in sorted(directories):
         below = directory[len(listed) :] if directory.startswith(listed) else directory
         parts = tuple(p for p in below.split("/") if p)
-        files = _run_files(f"s3://{bucket}/{directory}", parts, directories[directory])
+        where = f"s3://{bucket}/{directory}" if directory else f"s3://{bucket}"
+        files = _run_files(where, parts, directories[directory])
         if files is not None:
             found.append(files)
     return found
@@ -183,8 +195,9 @@ def _read_s3(client, where: str, name: str) -> bytes:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, _, directory = where[len("s3://") :].partition("/")
+    key = f"{directory}/{name}" if directory else name
     try:
-        return client.get_object(Bucket=bucket, Key=f"{directory}/{name}")["Body"].read()
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
     except (BotoCoreError, ClientError) as e:
         raise Unreadable(f"{where}/{name}: {e}") from None
 
@@ -209,12 +222,11 @@ def read_inputs(
 
     for source in inputs:
         if source.startswith("s3://"):
-            client = s3_client(source)
+            client = _client(s3_client, source)
             found = s3_runs(source, client)
+            fetch = partial(_read_s3, client)
             with ThreadPoolExecutor(S3_THREADS) as pool:
-                results = list(
-                    pool.map(lambda f, c=client: load(f, lambda w, n: _read_s3(c, w, n)), found)
-                )
+                results = list(pool.map(load, found, repeat(fetch)))
         else:
             found = local_runs(Path(source))
             results = [load(files, _read_local) for files in found]
