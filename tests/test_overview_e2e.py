@@ -250,7 +250,7 @@ def test_the_report_equals_the_count_from_the_seeds(reports):
     ]
     # 3 accounts x (3 policies, then 4): the other policy is skipped, nothing unreadable.
     assert overview["inputs"]["runs_found"] == 21
-    assert overview["inputs"]["skipped"] == {"other-policy": 6, "unreadable": 0}
+    assert overview["inputs"]["skipped"] == {"other-policy": 6, "unreadable": 0, "failed": 0}
 
 
 def test_the_oldest_keys_name_account_user_and_what_is_known(reports):

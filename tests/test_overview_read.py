@@ -143,7 +143,7 @@ def test_an_unreadable_file_is_named_and_the_other_runs_are_still_read(
     (unreadable,) = stats.unreadable
     assert unreadable.startswith(f"{tmp_path}/broken/{message}")
     assert warnings == [unreadable]
-    assert stats.as_dict()["skipped"] == {"other-policy": 0, "unreadable": 1}
+    assert stats.as_dict()["skipped"] == {"other-policy": 0, "unreadable": 1, "failed": 0}
 
 
 def test_a_run_without_metadata_is_named(tmp_path):
@@ -153,6 +153,22 @@ def test_a_run_without_metadata_is_named(tmp_path):
     assert stats.unreadable == [
         f"{tmp_path}/stale-keys/metadata.json: missing (c7n writes it with every run)"
     ]
+
+
+def test_a_run_that_stopped_before_its_resources_is_named_as_failed(tmp_path):
+    # c7n writes metadata.json whatever happens, resources.json once resources are listed.
+    for name, policy in (("stale-keys", KEYAGE), ("old-amis", OTHER)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metadata.json").write_text(json.dumps(metadata(policy)))
+        (tmp_path / name / "custodian-run.log").write_text("AccessDenied")
+    runs, stats, warnings = read(tmp_path)
+    assert runs == [] and stats.other_policy == 1 and stats.unreadable == []
+    assert stats.failed == [
+        f"{tmp_path}/stale-keys: no resources.json: the run stopped before listing its "
+        "resources (its custodian-run.log says why); its account keeps its previous figures"
+    ]
+    assert warnings == stats.failed
+    assert stats.as_dict()["skipped"] == {"other-policy": 1, "unreadable": 0, "failed": 1}
 
 
 def test_a_missing_directory_is_an_input_error(tmp_path):

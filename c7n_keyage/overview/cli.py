@@ -93,7 +93,8 @@ def _summary(overview: dict) -> str:
         f"{overview['as_of'] or 'no run'}; oldest {totals['oldest_days']} days ({ages}).\n"
         f"Runs read: {inputs['runs_read']} of {inputs['runs_found']} found; other policies "
         f"skipped: {inputs['skipped']['other-policy']}; unreadable: "
-        f"{inputs['skipped']['unreadable']}."
+        f"{inputs['skipped']['unreadable']}; failed before writing resources: "
+        f"{inputs['skipped']['failed']}."
     )
 
 

@@ -9,7 +9,8 @@ The layouts are c7n's own (c7n/output.py, c7n_org/cli.py):
   (``metadata.json.gz``); a local copy of it (``aws s3 sync``) reads the same.
 
 Any directory (or S3 "directory") holding ``resources.json[.gz]`` is a run, at any depth, so
-several runs kept side by side (``out/2026-12-01/...``) are found too.
+several runs kept side by side (``out/2026-12-01/...``) are found too; one with
+``metadata.json`` alone is a run that failed before listing its resources.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from itertools import repeat
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from c7n_keyage.overview.records import Run, Unreadable, Warn, parse_run, policy_of, worth_reading
+from c7n_keyage.overview.records import (
+    Run,
+    Unreadable,
+    Warn,
+    parse_run,
+    policy_of,
+    uses_filter,
+    worth_reading,
+)
 
 RESOURCES = ("resources.json", "resources.json.gz")
 METADATA = ("metadata.json", "metadata.json.gz")
@@ -42,6 +51,11 @@ class InputError(Exception):
     """An input that cannot be read at all: a missing directory, an S3 bucket refused."""
 
 
+class Failed(Exception):
+    """A run of the filter that stopped before c7n wrote its resources (c7n writes
+    metadata.json whatever happens, resources.json only once the resources are listed)."""
+
+
 @dataclass
 class Stats:
     """What was found and what was left out, for the report's own account of its inputs."""
@@ -51,14 +65,20 @@ class Stats:
     runs_read: int = 0
     other_policy: int = 0
     unreadable: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
             "inputs": list(self.inputs),
             "runs_found": self.runs_found,
             "runs_read": self.runs_read,
-            "skipped": {"other-policy": self.other_policy, "unreadable": len(self.unreadable)},
+            "skipped": {
+                "other-policy": self.other_policy,
+                "unreadable": len(self.unreadable),
+                "failed": len(self.failed),
+            },
             "unreadable": sorted(self.unreadable),
+            "failed": sorted(self.failed),
         }
 
 
@@ -67,7 +87,7 @@ class RunFiles:
     """Where one run's files are, and what its path says."""
 
     where: str  # the run's directory or S3 prefix
-    resources: str  # file name within it
+    resources: str | None  # file name within it; None: the run stopped before writing it
     metadata: str | None
     path_parts: tuple[str, ...]  # between the input and the policy's directory
     dated: datetime | None  # from a dated S3 layout
@@ -90,10 +110,10 @@ def split_dated(parts: Sequence[str]) -> tuple[tuple[str, ...], datetime | None]
 def _run_files(where: str, parts: Sequence[str], names: Iterable[str]) -> RunFiles | None:
     names = set(names)
     resources = next((n for n in RESOURCES if n in names), None)
-    if resources is None:
+    metadata = next((n for n in METADATA if n in names), None)
+    if resources is None and metadata is None:
         return None
     path_parts, dated = split_dated(parts)
-    metadata = next((n for n in METADATA if n in names), None)
     return RunFiles(where, resources, metadata, path_parts, dated)
 
 
@@ -112,12 +132,21 @@ def decode(name: str, data: bytes) -> object:
 
 def load_run(files: RunFiles, fetch: Callable[[str], bytes], warn: Warn) -> Run | None:
     """One run -> a ``Run``; None when it is not this plugin's. ``fetch`` reads a file of the
-    run by name. Raises ``Unreadable`` naming the file."""
+    run by name. Raises ``Unreadable`` naming the file, ``Failed`` for a run of the filter
+    that wrote no resources."""
     if files.metadata is None:
         raise Unreadable(f"{files.where}/metadata.json: missing (c7n writes it with every run)")
     metadata = decode(f"{files.where}/{files.metadata}", fetch(files.metadata))
-    if not worth_reading(policy_of(metadata, files.where)):
+    policy = policy_of(metadata, files.where)
+    if not worth_reading(policy):
         return None
+    if files.resources is None:
+        if not uses_filter(policy.get("filters")):
+            return None
+        raise Failed(
+            f"{files.where}: no resources.json: the run stopped before listing its resources "
+            "(its custodian-run.log says why); its account keeps its previous figures"
+        )
     resources = decode(f"{files.where}/{files.resources}", fetch(files.resources))
     return parse_run(
         files.where,
@@ -214,10 +243,10 @@ def read_inputs(
     stats = Stats(list(inputs))
     runs: list[Run] = []
 
-    def load(files: RunFiles, fetch: Callable[[str, str], bytes]) -> Run | None | Unreadable:
+    def load(files: RunFiles, fetch: Callable[[str, str], bytes]) -> Run | None | Exception:
         try:
             return load_run(files, lambda name: fetch(files.where, name), warn)
-        except Unreadable as problem:
+        except (Unreadable, Failed) as problem:
             return problem
 
     for source in inputs:
@@ -232,8 +261,10 @@ def read_inputs(
             results = [load(files, _read_local) for files in found]
         stats.runs_found += len(found)
         for result in results:
-            if isinstance(result, Unreadable):
-                stats.unreadable.append(str(result))
+            if isinstance(result, Exception):
+                (stats.failed if isinstance(result, Failed) else stats.unreadable).append(
+                    str(result)
+                )
                 warn(str(result))
             elif result is None:
                 stats.other_policy += 1

@@ -358,14 +358,16 @@ def _inputs(inputs: dict, superseded: int) -> str:
         f"<ul>{items}</ul><p>Runs found: {_n(inputs['runs_found'])}; read: "
         f"{_n(inputs['runs_read'])}; of other policies, skipped: "
         f"{_n(skipped['other-policy'])}; superseded by a later run of the same account, "
-        f"policy and date: {_n(superseded)}; unreadable: {_n(skipped['unreadable'])}.</p>"
+        f"policy and date: {_n(superseded)}; unreadable: {_n(skipped['unreadable'])}; "
+        f"failed before writing their resources: {_n(skipped['failed'])}.</p>"
     )
-    if unreadable:
-        shown = "".join(f"<li>{escape(u)}</li>" for u in unreadable[:UNREADABLE_SHOWN])
-        more = len(unreadable) - UNREADABLE_SHOWN
-        text += f'<ul id="unreadable">{shown}</ul>' + (
-            f"<p>and {_n(more)} more (all in the JSON).</p>" if more > 0 else ""
-        )
+    for list_id, problems in (("unreadable", unreadable), ("failed", inputs["failed"])):
+        if problems:
+            shown = "".join(f"<li>{escape(u)}</li>" for u in problems[:UNREADABLE_SHOWN])
+            more = len(problems) - UNREADABLE_SHOWN
+            text += f'<ul id="{list_id}">{shown}</ul>' + (
+                f"<p>and {_n(more)} more (all in the JSON).</p>" if more > 0 else ""
+            )
     return text
 
 
