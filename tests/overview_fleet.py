@@ -37,12 +37,26 @@ DISABLE_POLICY = {
     "filters": [{"type": "access-key-unused", "days": DAYS}],
     "actions": [{"type": "remove-keys", "matched": True, "disable": True}],
 }
-# The key lifecycle's records (issue 15's c7n:retired-keys), until that policy exists.
+# The key lifecycle (issue 15): a policy deleting keys retired 30 days ago. Its resources
+# carry c7n:retired-keys records (as its filter saw them, before the action), and c7n keeps
+# the action's per-key results in action-deleteretiredkeys.
 LIFECYCLE_POLICY = {
-    "name": "iam-access-key-lifecycle",
+    "name": "iam-access-key-delete-retired",
     "resource": "iam-user",
-    "filters": [{"type": "value", "key": "c7n:retired-keys", "value": "present"}],
+    "filters": [{"type": "retired-keys", "days": 30}],
+    "actions": [{"type": "delete-retired-keys"}],
 }
+LIFECYCLE_RESULTS = "action-deleteretiredkeys"
+
+
+def delete_outcome(record: dict) -> str:
+    """What delete-retired-keys does with a record: a key still disabled and unused since
+    is deleted, one used since is kept, and a record whose key is active or gone is removed."""
+    if record["status"] == "Inactive":
+        return "kept" if record["used_since_retired"] else "deleted"
+    return "record-removed"
+
+
 OTHER_POLICY = {
     "name": "iam-user-no-mfa",
     "resource": "iam-user",
@@ -156,7 +170,12 @@ def resources_at(account: Account, now: datetime, acting: bool) -> list[dict]:
 
 
 def write_run(
-    directory: Path, policy: dict, account: Account, started: datetime, resources: list
+    directory: Path,
+    policy: dict,
+    account: Account,
+    started: datetime,
+    resources: list,
+    results: dict[str, list] | None = None,
 ) -> None:
     """One policy's run in one account, as c7n's ExecutionContext leaves it."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -188,6 +207,8 @@ def write_run(
     (directory / "resources.json").write_text(dumps(resources, indent=2))
     (directory / "metadata.json").write_text(dumps(metadata, indent=2))
     (directory / "custodian-run.log").write_text("")
+    for name, returned in (results or {}).items():  # as c7n's PullMode writes them
+        (directory / name).write_text(dumps(returned))
 
 
 def write_fleet(
@@ -222,7 +243,24 @@ def write_fleet(
                     {**_user(account, name, started - timedelta(days=800)), "c7n:retired-keys": r}
                     for name, r in account.lifecycle.items()
                 ]
-                write_run(base / LIFECYCLE_POLICY["name"], LIFECYCLE_POLICY, account, at, users)
+                results = [
+                    {
+                        "UserName": name,
+                        "AccessKeyId": r["access_key_id"],
+                        "outcome": delete_outcome(r),
+                        "reason": "synthetic",
+                    }
+                    for name, rs in account.lifecycle.items()
+                    for r in rs
+                ]
+                write_run(
+                    base / LIFECYCLE_POLICY["name"],
+                    LIFECYCLE_POLICY,
+                    account,
+                    at,
+                    users,
+                    {LIFECYCLE_RESULTS: results},
+                )
 
 
 def scale_fleet(
@@ -346,6 +384,22 @@ def truth(fleet: list[Account], dates: list[datetime]) -> dict:
             for day, by_account in per_date.items()
         },
         "disabled": sum(key.disabled_on is not None for a in fleet for key in a.keys),
+        "outcomes": {
+            "delete-retired-keys": {
+                o: sum(delete_outcome(r) == o for r in records)
+                for o in (
+                    "retired",
+                    "restored",
+                    "deleted",
+                    "record-removed",
+                    "kept",
+                    "refused",
+                    "failed",
+                )
+            }
+        }
+        if records
+        else {},
         "lifecycle": {
             "retired": sum(r["status"] == "Inactive" for r in records),
             "restored": sum(r["status"] == "Active" for r in records),
@@ -365,4 +419,5 @@ def as_truth(overview: dict) -> dict:
         "runs": {r["date"]: r["accounts"] for r in overview["runs"]},
         "disabled": overview["remediation"]["actions"]["disabled"],
         "lifecycle": overview["remediation"]["lifecycle"],
+        "outcomes": overview["remediation"]["outcomes"],
     }

@@ -108,7 +108,16 @@ def numbers_on_page(html: str) -> dict:
         )
         for row in table_rows("actions-table")
     }
+    outcomes = {
+        (row.find("th").text(), next(row.find_all("td")).text()): {
+            td.attrs["data-field"]: _int(td.text())
+            for td in row.find_all("td")
+            if td.attrs.get("data-field")
+        }
+        for row in table_rows("outcomes-table")
+    }
     return {
+        "outcomes": outcomes,
         "totals": {
             "stale_keys": card("total-stale-keys"),
             "stale_users": card("total-stale-users"),
@@ -128,7 +137,12 @@ def numbers_in_json(overview: dict) -> dict:
     """The same figures, from the JSON."""
     fields = ("stale_keys", "stale_users", "by_reason", "oldest_days")
     totals = overview["totals"]
+    outcomes = {
+        (p["policy"], p["action"]): {k: v for k, v in p.items() if k not in ("policy", "action")}
+        for p in overview["remediation"]["outcomes_by_policy"]
+    }
     return {
+        "outcomes": outcomes,
         "totals": {
             "stale_keys": totals["stale_keys"],
             "stale_users": totals["stale_users"],

@@ -4,6 +4,7 @@ made by hand, then whole synthetic fleets against a count made from their own ke
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -241,3 +242,41 @@ def test_whole_fleets_match_a_count_made_from_their_own_keys(tmp_path, seed):
     runs, stats = read_inputs([str(tmp_path)], warn=pytest.fail)
     assert stats.other_policy == len(fleet) * len(dates)
     assert as_truth(aggregate(runs)) == truth(fleet, dates)
+
+
+def test_a_lifecycle_runs_results_decide_which_keys_leave_the_stale_count():
+    from c7n_keyage.overview.records import Outcome
+
+    retired = key(user="a", access_key_id="AKIAEXAMPLE000000001")
+    failed = key(user="b", access_key_id="AKIAEXAMPLE000000002")
+    report = run(retired, failed, at=DAY2)
+    retire = run(
+        retired,
+        failed,
+        policy="retire",
+        at=DAY2 + timedelta(minutes=1),
+        action="retired",
+    )
+    retire = replace(
+        retire,
+        step="retire-keys",
+        outcomes=(
+            Outcome("a", "AKIAEXAMPLE000000001", "retired"),
+            Outcome("b", "AKIAEXAMPLE000000002", "failed"),
+        ),
+    )
+    overview = aggregate([report, retire])
+    assert [k["user"] for k in overview["keys"]] == ["b"]
+    remediation = overview["remediation"]
+    assert remediation["actions"]["retired"] == 1
+    assert remediation["outcomes"]["retire-keys"]["retired"] == 1
+    assert remediation["outcomes"]["retire-keys"]["failed"] == 1
+    # A later run's result for the same key replaces the earlier one.
+    again = replace(
+        retire,
+        started=DAY2 + timedelta(days=1),
+        where="next-day",
+        outcomes=(Outcome("b", "AKIAEXAMPLE000000002", "retired"),),
+    )
+    outcomes = aggregate([report, retire, again])["remediation"]["outcomes"]["retire-keys"]
+    assert (outcomes["retired"], outcomes["failed"]) == (2, 0)

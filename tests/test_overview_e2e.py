@@ -146,6 +146,7 @@ def expected(day1: str, day2: str) -> dict:
         },
         "disabled": 1,
         "lifecycle": {"retired": 0, "restored": 0, "deleted": 0, "used_since_retired": 0},
+        "outcomes": {},
     }
 
 

@@ -250,3 +250,39 @@ def test_s3_missing_bucket_is_an_input_error_without_a_traceback(s3_env):
 def test_s3_bad_region_is_an_input_error():
     with pytest.raises(InputError, match=r"region=bad region!: Provided region_name 'bad region!'"):
         read("s3://audit/x?region=bad region!")
+
+
+RETIRE = dict(KEYAGE, name="retire", actions=[{"type": "retire-keys"}])
+RESULT = {"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE000000001", "outcome": "retired"}
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["directory", "s3-copy"])
+def test_a_lifecycle_runs_action_results_are_read(tmp_path, gz):
+    run_dir = tmp_path / "retire"
+    write(run_dir, metadata(RETIRE), resources("alice"), gz=gz)
+    data = json.dumps([RESULT]).encode()
+    name = "action-retirekeys.gz" if gz else "action-retirekeys"
+    (run_dir / name).write_bytes(gzip.compress(data) if gz else data)
+    (run,), _, warnings = read(tmp_path)
+    assert [(o.access_key_id, o.outcome) for o in run.outcomes] == [
+        ("AKIAEXAMPLE000000001", "retired")
+    ]
+    assert warnings == []
+
+
+def test_an_unreadable_action_file_is_named_and_the_run_still_counts(tmp_path):
+    write(tmp_path / "retire", metadata(RETIRE), resources("alice"))
+    (tmp_path / "retire" / "action-retirekeys").write_text("[{")
+    (run,), stats, warnings = read(tmp_path)
+    assert run.outcomes is None and len(run.keys) == 1
+    (warning,) = warnings
+    assert warning.startswith(f"{tmp_path}/retire/action-retirekeys: not valid JSON")
+
+
+def test_action_files_of_other_policies_are_not_read(tmp_path):
+    # remove-keys returns nothing; a notify action's results are none of the report's business.
+    notify = dict(KEYAGE, actions=[{"type": "notify"}])
+    write(tmp_path / "stale-keys", metadata(notify), resources("alice"))
+    (tmp_path / "stale-keys" / "action-notify").write_text("not json, never read")
+    (run,), _, warnings = read(tmp_path)
+    assert (run.outcomes, warnings) == (None, [])

@@ -263,3 +263,55 @@ def test_a_dry_run_of_a_remove_keys_policy_counts_its_keys_as_stale():
 )
 def test_c7n_org_names_the_account_by_the_directory_before_the_region(parts, region, name):
     assert account_name_from_path(parts, region) == name
+
+
+RETIRE = dict(POLICY, name="retire", actions=[{"type": "retire-keys"}])
+VERIFIED = dict(REPORT_ENTRY, access_key_id="AKIAEXAMPLE000000001", verified=True)
+
+
+def test_a_lifecycle_actions_results_say_which_keys_it_acted_on():
+    metadata = dict(copy.deepcopy(METADATA), policy=RETIRE)
+    results = [
+        {"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE000000001", "outcome": "retired"},
+        {"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE000000002", "outcome": "failed"},
+    ]
+    run, warnings = parse(
+        metadata, [user("alice", VERIFIED)], results=[("x/action-retirekeys", results)]
+    )
+    assert (run.action, run.step) == ("retired", "retire-keys")
+    assert [(o.access_key_id, o.outcome) for o in run.outcomes] == [
+        ("AKIAEXAMPLE000000001", "retired"),
+        ("AKIAEXAMPLE000000002", "failed"),
+    ]
+    assert run.done() == {"AKIAEXAMPLE000000001"}
+    assert warnings == []
+
+
+def test_without_results_the_policys_word_is_all_there_is():
+    metadata = dict(copy.deepcopy(METADATA), policy=RETIRE)
+    run, _ = parse(metadata, [user("alice", VERIFIED)])
+    assert (run.outcomes, run.done()) == (None, None)
+    # And a dry run takes no step: its results, if any, are not read.
+    metadata["config"]["dryrun"] = True
+    results = [
+        ("x/action-retirekeys", [{"UserName": "a", "AccessKeyId": "K", "outcome": "retired"}])
+    ]
+    dry, _ = parse(metadata, [user("alice", VERIFIED)], results=results)
+    assert (dry.action, dry.step, dry.outcomes) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "results, warning",
+    [
+        ({"outcome": "retired"}, "x/action-retirekeys: not a list of per-key results"),
+        ([{"UserName": "a", "outcome": "retired"}], "a result without UserName, AccessKeyId"),
+        ([{"UserName": "a", "AccessKeyId": "K", "outcome": "paused"}], "unknown outcome 'paused'"),
+    ],
+)
+def test_bad_results_are_warnings_naming_the_file(results, warning):
+    metadata = dict(copy.deepcopy(METADATA), policy=RETIRE)
+    run, warnings = parse(
+        metadata, [user("alice", VERIFIED)], results=[("x/action-retirekeys", results)]
+    )
+    (said,) = warnings
+    assert said.startswith("x/action-retirekeys: ") and warning in said

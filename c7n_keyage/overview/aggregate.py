@@ -12,7 +12,9 @@ The rules, in the order they apply (README, "The organisation on one page"):
 3. The accounts table, the totals, the age buckets and the oldest keys are each account's
    state on its latest date; the trend (``runs``) is every date's.
 4. Remediation: keys acted on over all dates, each once; the key lifecycle's records
-   (``c7n:retired-keys``), the latest per key.
+   (``c7n:retired-keys``), the latest per key; the lifecycle actions' own per-key results
+   (c7n's ``action-<name>`` files), the latest outcome per key and action. Where a run has
+   such results, only the keys they say were retired leave the stale count.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timezone
 
-from c7n_keyage.overview.records import REASONS, STATUSES, RetiredKey, Run, StaleKey
+from c7n_keyage.overview.records import OUTCOMES, REASONS, STATUSES, RetiredKey, Run, StaleKey
 
 SCHEMA = "c7n-keyage-overview/1"
 # (label, lowest age in days, highest or None): days since last use, or since creation.
@@ -84,9 +86,12 @@ def day_state(runs: list[Run]) -> DayState:
     stale: dict[tuple, tuple[StaleKey, Run]] = {}
     acted: list[tuple[StaleKey, Run]] = []
     for run in runs:
+        # Without results, the policy's word: every key it flagged was acted on. With them
+        # (the lifecycle's actions), only the keys they say; a failed one is still stale.
+        done = run.done()
         for key in run.keys:
             same = _same_key(key)
-            if run.action:
+            if run.action and (done is None or key.access_key_id in done):
                 stale.pop(same, None)
                 acted.append((key, run))
                 continue
@@ -155,6 +160,19 @@ def _remediation(states: dict[tuple[str, date], DayState], runs: list[Run]) -> d
         for counts in (lifecycle, per_policy):
             counts[STATUSES[record.status]] += 1
             counts["used_since_retired"] += record.used_since_retired
+    # The lifecycle actions' own results: the latest outcome of each key, per action.
+    latest: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for run in sorted(runs, key=lambda r: (r.started, r.where)):
+        for result in run.outcomes or ():
+            latest[(run.account_id, result.access_key_id, run.step)] = (run.policy, result.outcome)
+    outcomes: dict[str, dict[str, int]] = {}
+    outcomes_by_policy: dict[tuple[str, str], dict[str, int]] = {}
+    for (_, _, step), (policy, outcome) in latest.items():
+        for counts in (
+            outcomes.setdefault(step, dict.fromkeys(OUTCOMES, 0)),
+            outcomes_by_policy.setdefault((policy, step), dict.fromkeys(OUTCOMES, 0)),
+        ):
+            counts[outcome] += 1
     return {
         "actions": {a: len(acted_keys[a]) for a in ACTIONS},
         "by_policy": [
@@ -170,6 +188,11 @@ def _remediation(states: dict[tuple[str, date], DayState], runs: list[Run]) -> d
         "lifecycle": lifecycle,
         "lifecycle_by_policy": [
             {"policy": policy, **counts} for policy, counts in sorted(lifecycle_by_policy.items())
+        ],
+        "outcomes": dict(sorted(outcomes.items())),
+        "outcomes_by_policy": [
+            {"policy": policy, "action": step, **counts}
+            for (policy, step), counts in sorted(outcomes_by_policy.items())
         ],
     }
 

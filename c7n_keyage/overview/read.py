@@ -33,6 +33,7 @@ from c7n_keyage.overview.records import (
     Run,
     Unreadable,
     Warn,
+    lifecycle_step,
     parse_run,
     policy_of,
     uses_filter,
@@ -91,6 +92,7 @@ class RunFiles:
     metadata: str | None
     path_parts: tuple[str, ...]  # between the input and the policy's directory
     dated: datetime | None  # from a dated S3 layout
+    actions: tuple[str, ...] = ()  # action-<name>[.gz]: what c7n wrote of actions' results
 
 
 def split_dated(parts: Sequence[str]) -> tuple[tuple[str, ...], datetime | None]:
@@ -114,7 +116,8 @@ def _run_files(where: str, parts: Sequence[str], names: Iterable[str]) -> RunFil
     if resources is None and metadata is None:
         return None
     path_parts, dated = split_dated(parts)
-    return RunFiles(where, resources, metadata, path_parts, dated)
+    actions = tuple(sorted(n for n in names if n.startswith("action-")))
+    return RunFiles(where, resources, metadata, path_parts, dated, actions)
 
 
 def decode(name: str, data: bytes) -> object:
@@ -148,6 +151,13 @@ def load_run(files: RunFiles, fetch: Callable[[str], bytes], warn: Warn) -> Run 
             "(its custodian-run.log says why); its account keeps its previous figures"
         )
     resources = decode(f"{files.where}/{files.resources}", fetch(files.resources))
+    results = []
+    if lifecycle_step(policy, dryrun=False) is not None:
+        for name in files.actions:
+            try:
+                results.append((f"{files.where}/{name}", decode(name, fetch(name))))
+            except Unreadable as problem:  # the run's figures stand on the policy's word
+                warn(f"{files.where}/{problem}")
     return parse_run(
         files.where,
         metadata,
@@ -155,6 +165,7 @@ def load_run(files: RunFiles, fetch: Callable[[str], bytes], warn: Warn) -> Run 
         warn=warn,
         dated=files.dated,
         path_parts=files.path_parts,
+        results=results,
     )
 
 

@@ -21,6 +21,10 @@ ROOT_USER = "<root_account>"
 REASONS = ("unused", "never-used", "unrotated")
 # c7n:retired-keys status -> what the lifecycle did to the key.
 STATUSES = {"Inactive": "retired", "Active": "restored", "missing": "deleted"}
+# The key lifecycle's actions (issue 15). Each returns one result per key, which c7n writes
+# to the run's action-<name> file: {"UserName", "AccessKeyId", "outcome", "reason"}.
+LIFECYCLE_ACTIONS = ("retire-keys", "restore-keys", "delete-retired-keys")
+OUTCOMES = ("retired", "restored", "deleted", "record-removed", "kept", "refused", "failed")
 # Policies on these resources are read even without the filter: a lifecycle policy may
 # carry c7n:retired-keys records.
 KEY_RESOURCES = frozenset({"iam-user", "aws.iam-user", "account", "aws.account"})
@@ -71,6 +75,15 @@ class RetiredKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """One key's result of a lifecycle action, as the action returned it."""
+
+    user: str
+    access_key_id: str
+    outcome: str  # one of OUTCOMES
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """What one policy found in one account at one time."""
 
@@ -84,10 +97,20 @@ class Run:
     action: str | None
     keys: tuple[StaleKey, ...]
     retired: tuple[RetiredKey, ...]
+    # The lifecycle action the run took (not a dry run), and its per-key results when c7n
+    # wrote them (None: no results file, so the policy's word is all there is).
+    step: str | None = None
+    outcomes: tuple[Outcome, ...] | None = None
 
     @property
     def date(self) -> date:
         return self.started.date()
+
+    def done(self) -> set[str] | None:
+        """The key IDs the run's action did act on, by its results; None without results."""
+        if self.outcomes is None:
+            return None
+        return {o.access_key_id for o in self.outcomes if o.outcome == self.action}
 
 
 def policy_of(metadata: object, where: str) -> dict:
@@ -130,6 +153,36 @@ def action_of(policy: dict, dryrun: bool) -> str | None:
         if name == "retire-keys":
             return "retired"
     return None
+
+
+def lifecycle_step(policy: dict, dryrun: bool) -> str | None:
+    """The lifecycle action the policy takes (one per policy: its validate() says so)."""
+    if dryrun:
+        return None
+    for action in policy.get("actions") or ():
+        name = action.get("type") if isinstance(action, dict) else action
+        if name in LIFECYCLE_ACTIONS:
+            return name
+    return None
+
+
+def parse_outcomes(name: str, results: object, warn: Warn) -> tuple[Outcome, ...] | None:
+    """An ``action-<name>`` file's per-key results; None (with a warning naming the file)
+    when it is not a list of them."""
+    if not isinstance(results, list):
+        warn(f"{name}: not a list of per-key results; the policy's word is used instead")
+        return None
+    outcomes = []
+    for result in results:
+        fields = ("UserName", "AccessKeyId", "outcome")
+        if not isinstance(result, dict) or not all(isinstance(result.get(f), str) for f in fields):
+            warn(f"{name}: a result without UserName, AccessKeyId and outcome")
+            continue
+        if result["outcome"] not in OUTCOMES:
+            warn(f"{name}: key {result['AccessKeyId']}: unknown outcome {result['outcome']!r}")
+            continue
+        outcomes.append(Outcome(result["UserName"], result["AccessKeyId"], result["outcome"]))
+    return tuple(outcomes)
 
 
 def account_name_from_path(parts: Sequence[str], region: str | None) -> str | None:
@@ -249,12 +302,14 @@ def parse_run(
     warn: Warn,
     dated: datetime | None = None,
     path_parts: Sequence[str] = (),
+    results: Sequence[tuple[str, object]] = (),
 ) -> Run | None:
     """One run's parsed ``metadata.json`` and ``resources.json`` -> a ``Run``.
 
     None when the run is not this plugin's (neither the filter nor lifecycle records).
     ``dated`` is the time in a dated S3 path (used only if metadata has none); ``path_parts``
-    the directories between the input and the policy's (c7n-org's account name).
+    the directories between the input and the policy's (c7n-org's account name);
+    ``results`` the run's parsed ``action-<name>`` files, by file name.
     """
     policy = policy_of(metadata, where)
     if not isinstance(resources, list):
@@ -287,7 +342,15 @@ def parse_run(
             records = []
         keys += filter(None, (_stale_key(user, e, started, where, warn) for e in entries))
         retired += filter(None, (_retired_key(user, r, where, warn) for r in records))
-    if not reads_keys and not retired:
+    dryrun = config.get("dryrun") is True
+    step = lifecycle_step(policy, dryrun)
+    outcomes = None
+    if step is not None:
+        for name, parsed in results:
+            found = parse_outcomes(name, parsed, warn)
+            if found is not None:
+                outcomes = (outcomes or ()) + found
+    if not reads_keys and not retired and not outcomes:
         return None
     region = config.get("region") if isinstance(config.get("region"), str) else None
     return Run(
@@ -296,7 +359,9 @@ def parse_run(
         account_name=name or account_name_from_path(path_parts, region),
         policy=policy["name"],
         started=started,
-        action=action_of(policy, config.get("dryrun") is True),
+        action=action_of(policy, dryrun),
         keys=tuple(keys),
         retired=tuple(retired),
+        step=step,
+        outcomes=outcomes,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
-from c7n_keyage.overview.records import REASONS
+from c7n_keyage.overview.records import OUTCOMES, REASONS
 
 REASON_LABELS = {"unused": "Unused", "never-used": "Never used", "unrotated": "Unrotated"}
 ACTION_LABELS = {"disabled": "Disabled", "deleted": "Deleted", "retired": "Retired"}
@@ -335,6 +335,20 @@ def _remediation(remediation: dict) -> str:
             action_rows,
         )
         + _table(
+            "outcomes-table",
+            "Key lifecycle actions, by their own per-key results (the latest of each key)",
+            [("Policy", False), ("Action", False)]
+            + [(o.replace("-", " ").capitalize(), True) for o in OUTCOMES],
+            [
+                "<tr>"
+                f'<th scope="row">{escape(p["policy"])}</th>'
+                + _cell(p["action"])
+                + "".join(_cell(p[o], o, True) for o in OUTCOMES)
+                + "</tr>"
+                for p in remediation["outcomes_by_policy"]
+            ],
+        )
+        + _table(
             "lifecycle-table",
             "Key lifecycle (c7n:retired-keys), the latest record of each key",
             [("Policy", False), ("Still retired", True), ("Restored", True)]
@@ -345,8 +359,10 @@ def _remediation(remediation: dict) -> str:
         "before a policy's actions run and no per-key result after, so a key counts as "
         "disabled or deleted when a policy with <code>remove-keys</code> matched it in a run "
         "that was not a dry run; a call that failed shows only in that run's "
-        "<code>custodian-run.log</code>. A policy that acted on keys without this filter, "
-        "and keys changed by hand, are not seen.</p>"
+        "<code>custodian-run.log</code>. The key lifecycle's actions return one result per "
+        "key, which c7n keeps (<code>action-&lt;name&gt;</code>): where they are, they are "
+        "counted as they say. A policy that acted on keys without this filter, and keys "
+        "changed by hand, are not seen.</p>"
     )
 
 
