@@ -141,3 +141,11 @@ def test_the_remediation_section_names_policies_and_the_lifecycle(demo):
     assert f"{life['retired']} still retired, {life['restored']} restored" in summary
     rows = parse(html).find("table", id="lifecycle-table").find("tbody")
     assert rows.find("th").text() == "iam-access-key-retire"
+
+
+def test_without_inputs_the_page_has_no_inputs_section():
+    html = render_html(aggregate([run(stale("a", 100))]))
+    page = parse(html)
+    assert page.find("section", id="inputs") is None
+    assert not any(a.attrs["href"] == "#inputs" for a in page.iter("a"))
+    assert numbers_on_page(html)["totals"]["stale_keys"] == 1

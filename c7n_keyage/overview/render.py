@@ -394,7 +394,8 @@ def _card(card_id: str, label: str, value: str, lead: bool = False, raw: int | N
 
 
 def render_html(overview: dict) -> str:
-    """The page for an overview made by ``aggregate`` (with ``inputs`` added by the CLI)."""
+    """The page for an overview made by ``aggregate`` (and ``inputs``, when the CLI adds
+    what it read)."""
     totals = overview["totals"]
     runs = overview["runs"]
     remediation = overview["remediation"]
@@ -495,8 +496,11 @@ def render_html(overview: dict) -> str:
         ("accounts", "Accounts", _accounts(overview["accounts"])),
         ("keys", "Oldest keys", _keys(overview["keys"], totals["stale_keys"])),
         ("remediation", "What remediation did", _remediation(remediation)),
-        ("inputs", "Inputs", _inputs(overview["inputs"], overview["superseded_runs"])),
     ]
+    if "inputs" in overview:  # what was read: the CLI adds it; aggregate() alone has not
+        sections.append(
+            ("inputs", "Inputs", _inputs(overview["inputs"], overview["superseded_runs"]))
+        )
     nav = "".join(f'<li><a href="#{sid}">{escape(title)}</a></li>' for sid, title, _ in sections)
     main = "".join(
         f'<section id="{sid}" aria-labelledby="{sid}-h"><h2 id="{sid}-h">{escape(title)}</h2>'
