@@ -18,7 +18,7 @@ MUT_PY    := $(MUT_VENV)/bin/python
 MUT_STAMP := $(MUT_VENV)/.installed
 MUTMUT    := mutmut==3.8.1
 
-.PHONY: demo serve test lint bench reliability mutation install install-oldest clean
+.PHONY: demo serve test lint bench bench-overview reliability mutation install install-oldest clean
 
 # Printed before each test run: what that run tests against.
 export VERSIONS := from importlib.metadata import version as v; import sys; \
@@ -83,6 +83,10 @@ test: install install-oldest lint
 
 bench: install
 	$(PY) -m benchmarks.run
+
+# c7n-keyage report over 1,000 accounts x 100 stale keys (a few minutes): docs/performance.md.
+bench-overview: install
+	$(PY) -m benchmarks.overview
 
 # Rewrites docs/reliability.md from a real run of the fault, corpus, property and e2e tests.
 reliability: install

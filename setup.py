@@ -56,6 +56,8 @@ setup(
     packages=find_packages(include=["c7n_keyage", "c7n_keyage.*"]),
     package_data={"c7n_keyage": ["templates/*.j2"]},
     cmdclass={"build_py": BuildWithStartupHook},
+    # `c7n-keyage report`: the overview across accounts, from run outputs (c7n_keyage/overview).
+    entry_points={"console_scripts": ["c7n-keyage = c7n_keyage.overview.cli:main"]},
     python_requires=">=3.11",
     # c7n pins boto3, jsonschema and dateutil exactly: never pin against it.
     # 0.9.40 (July 2024) is the oldest c7n the suite runs against (make test; the exact

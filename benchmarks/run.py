@@ -2,7 +2,8 @@
 
 Prints markdown tables for whole ``custodian run`` processes against a local endpoint
 (``wholerun.py``), for the filter step alone (``filterstep.py``) and for start-up, with the
-machine facts, and writes the same text to ``benchmarks/latest.md`` and the README's block.
+machine facts, and writes the same text to ``benchmarks/latest.md`` and to its block in
+``docs/performance.md`` (the README sums it up and links there).
 The total time is printed at the end (the table says it). ``--sizes 100,1000
 --wholerun-sizes 100 --no-startup --no-write`` (or ``--no-wholerun``) gives a quick look while
 developing.
@@ -27,8 +28,9 @@ from benchmarks.synthetic import DAYS, SEED, make_account
 from benchmarks.tables import calls, goal, markdown, verdict
 
 LATEST = pathlib.Path(__file__).parent / "latest.md"
-README = pathlib.Path(__file__).parent.parent / "README.md"
-# The README shows the latest figures between these markers (tests/test_readme.py checks).
+DOCS = pathlib.Path(__file__).parent.parent / "docs" / "performance.md"
+# docs/performance.md shows the latest figures between these markers (tests/test_readme.py
+# checks); the README keeps a summary, so its readers are not handed the long tables.
 MARKERS = ("<!-- benchmark:start -->\n", "<!-- benchmark:end -->")
 SIZES = (100, 1_000, 5_000, 50_000)
 # Fewer repeats where one repeat takes seconds; real boto3 clients are not timed at 50,000.
@@ -471,16 +473,16 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         LATEST.write_text(text)
-        write_readme(text)
+        write_docs(text)
     return 0
 
 
-def write_readme(text: str) -> None:
-    readme = README.read_text()
+def write_docs(text: str) -> None:
+    docs = DOCS.read_text()
     start, end = MARKERS
-    head, _, rest = readme.partition(start)
+    head, _, rest = docs.partition(start)
     _, _, tail = rest.partition(end)
-    README.write_text(head + start + text + end + tail)
+    DOCS.write_text(head + start + text + end + tail)
 
 
 if __name__ == "__main__":

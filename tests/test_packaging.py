@@ -66,6 +66,31 @@ print(json.dumps({
     "c7n": importlib.metadata.version("c7n"),
 }))
 """
+# One run of the report policy as c7n-org writes it: the console script's input.
+RUN_METADATA = {
+    "policy": {
+        "name": "stale-keys",
+        "resource": "iam-user",
+        "filters": [{"type": "access-key-unused"}],
+    },
+    "execution": {"start": 1796191200.0},
+    "config": {"account_id": "111111111111", "region": "us-east-1", "dryrun": False},
+}
+RUN_RESOURCES = [
+    {
+        "UserName": "alice",
+        "c7n:unused-keys": [
+            {
+                "slot": 1,
+                "last_rotated": "2025-10-28T14:29:00+00:00",
+                "last_used_date": None,
+                "reasons": ["never-used"],
+                "days_since_use": None,
+                "days_since_rotation": 400,
+            }
+        ],
+    }
+]
 # The stock ``custodian`` console script, run by the bare venv's interpreter.
 CUSTODIAN = "import sys; from c7n.cli import main; sys.argv[0] = 'custodian'; sys.exit(main())"
 
@@ -199,6 +224,11 @@ def test_wheel_carries_the_hook_at_its_root_the_licence_and_the_template(built):
         assert wheel.read(PTH).decode() == "import c7n_keyage\n"
         metadata = wheel.read(f"{dist_info}/METADATA").decode()
     assert TEMPLATE in names
+    # The report's subpackage, and its console script.
+    assert {f"c7n_keyage/overview/{m}.py" for m in ("cli", "read", "aggregate", "render")} <= names
+    with zipfile.ZipFile(built["wheel"]) as wheel:
+        entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
+    assert "[console_scripts]\nc7n-keyage = c7n_keyage.overview.cli:main" in entry_points
     assert "\nLicense: Apache-2.0\n" in metadata
     assert "\nLicense-File: LICENSE\n" in metadata
     assert f"\nRequires-Dist: c7n>={OLDEST_C7N}\n" in metadata
@@ -228,6 +258,18 @@ def test_installs_into_a_bare_venv_and_the_hook_loads(kind, built, deps, tmp_pat
     # And the stock CLI there accepts a sample policy that uses the filter.
     validate = run([python, "-c", CUSTODIAN, "validate", REPORT_POLICY], cwd=tmp_path)
     assert "Configuration valid" in validate.stderr
+    # The console script the package installs runs from there, on a run's real output shape.
+    script = python.parent / "c7n-keyage"
+    assert "s3://bucket/prefix" in run([script, "report", "--help"], cwd=tmp_path).stdout
+    one_run = tmp_path / "out" / "dev" / "us-east-1" / "stale-keys"
+    one_run.mkdir(parents=True)
+    (one_run / "metadata.json").write_text(json.dumps(RUN_METADATA))
+    (one_run / "resources.json").write_text(json.dumps(RUN_RESOURCES))
+    run([script, "report", "out", "--json", "o.json", "--html", "o.html"], cwd=tmp_path)
+    overview = json.loads((tmp_path / "o.json").read_text())
+    assert overview["accounts"][0]["account_name"] == "dev"
+    assert overview["totals"]["stale_keys"] == 1
+    assert (tmp_path / "o.html").read_text().startswith("<!DOCTYPE html>")
 
 
 def test_a_module_deleted_since_an_earlier_build_is_not_shipped(tmp_path):

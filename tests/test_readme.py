@@ -18,5 +18,16 @@ def test_first_two_commands_are_demo_and_the_ci_test_command():
 
 def test_benchmark_table_is_the_latest_printed():
     latest = (REPO / "benchmarks" / "latest.md").read_text()
-    shown = README.split("<!-- benchmark:start -->\n", 1)[1].split("<!-- benchmark:end -->", 1)[0]
+    performance = (REPO / "docs" / "performance.md").read_text()
+    shown = performance.split("<!-- benchmark:start -->\n", 1)[1].split("<!-- benchmark:end -->")[0]
     assert shown == latest
+
+
+def test_the_readme_sums_up_the_benchmarks_and_links_their_tables():
+    performance = README.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
+    assert "(docs/performance.md)" in performance
+    # The long tables live in docs/performance.md only, each block where its script writes.
+    assert "benchmark:start" not in README and "| N = 100 |" not in README
+    docs = (REPO / "docs" / "performance.md").read_text()
+    for block in ("benchmark", "overview-benchmark"):
+        assert docs.count(f"<!-- {block}:start -->") == docs.count(f"<!-- {block}:end -->") == 1

@@ -1,0 +1,317 @@
+"""One run's metadata.json and resources.json -> a Run: what is read, what is refused, and
+the warning that names the file and the field."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+import pytest
+
+from c7n_keyage.overview.records import (
+    ROOT_USER,
+    Unreadable,
+    account_name_from_path,
+    action_of,
+    parse_run,
+    uses_filter,
+    worth_reading,
+)
+
+WHERE = "out/dev/us-east-1/stale-keys"
+START = datetime(2026, 12, 2, 6, 30, tzinfo=timezone.utc)
+POLICY = {
+    "name": "stale-keys",
+    "resource": "iam-user",
+    "filters": [{"type": "access-key-unused", "days": 90}],
+}
+METADATA = {
+    "policy": POLICY,
+    "execution": {"id": "x", "start": START.timestamp(), "end_time": 0, "duration": 0},
+    "config": {"region": "us-east-1", "account_id": "111111111111", "dryrun": False},
+}
+# Entries as the filter writes them (c7n_keyage/findings.py): one report-only, one verified.
+REPORT_ENTRY = {
+    "slot": 1,
+    "last_rotated": "2025-10-28T14:29:00+00:00",
+    "last_used_date": "2026-05-16T14:29:00+00:00",
+    "last_used_service": "s3",
+    "last_used_region": "us-east-1",
+    "reasons": ["unused"],
+    "days_since_use": 199,
+    "days_since_rotation": 399,
+    "verified": False,
+}
+NEVER_USED = dict(
+    REPORT_ENTRY,
+    slot=2,
+    last_used_date=None,
+    last_used_service=None,
+    last_used_region=None,
+    reasons=["never-used", "unrotated"],
+    days_since_use=None,
+    days_since_rotation=250,
+)
+
+
+def user(name: str, *entries: dict, **extra) -> dict:
+    return {
+        "UserName": name,
+        "Arn": f"arn:aws:iam::111111111111:user/{name}",
+        "c7n:unused-keys": list(entries),
+        **extra,
+    }
+
+
+def parse(metadata=METADATA, resources=(), **kw):
+    warnings: list[str] = []
+    run = parse_run(WHERE, metadata, list(resources), warn=warnings.append, **kw)
+    return run, warnings
+
+
+def test_a_run_of_the_filter_gives_its_keys_ages_and_account():
+    run, warnings = parse(resources=[user("alice", REPORT_ENTRY, NEVER_USED)])
+    assert warnings == []
+    assert (run.account_id, run.policy, run.started, run.date.isoformat(), run.action) == (
+        "111111111111",
+        "stale-keys",
+        START,
+        "2026-12-02",
+        None,
+    )
+    used, never = run.keys
+    # Age: days since last use, or since creation when never used.
+    assert (used.user, used.slot, used.age_days, used.reasons) == ("alice", 1, 199, ("unused",))
+    assert (never.age_days, never.reasons) == (250, ("never-used", "unrotated"))
+    assert (used.last_used_service, used.last_used_region) == ("s3", "us-east-1")
+
+
+def test_the_age_comes_from_the_dates_and_the_run_start_when_the_count_is_missing():
+    entry = {k: v for k, v in REPORT_ENTRY.items() if k != "days_since_use"}
+    never = {k: v for k, v in NEVER_USED.items() if k != "days_since_rotation"}
+    run, warnings = parse(resources=[user("alice", entry, never)])
+    # 2026-05-16T14:29 to 2026-12-02T06:30 is 199 whole days; 2025-10-28 to then, 399.
+    assert [k.age_days for k in run.keys] == [199, 399]
+    assert warnings == []
+
+
+def test_the_run_date_is_execution_start_not_the_dated_path():
+    dated = datetime(2026, 11, 30, 14, tzinfo=timezone.utc)
+    run, _ = parse(resources=[], dated=dated)
+    assert run.started == START
+
+
+def test_without_execution_start_a_dated_path_dates_the_run_with_a_warning():
+    metadata = copy.deepcopy(METADATA)
+    del metadata["execution"]["start"]
+    dated = datetime(2026, 11, 30, 14, tzinfo=timezone.utc)
+    run, warnings = parse(metadata, dated=dated)
+    assert run.started == dated
+    assert warnings == [f"{WHERE}/metadata.json: execution.start missing or not a time; "
+                        "the run is dated by its S3 path"]  # fmt: skip
+    with pytest.raises(Unreadable, match=r"metadata.json: execution.start missing"):
+        parse(metadata)
+
+
+@pytest.mark.parametrize(
+    "broken, field",
+    [
+        ({"policy": None}, "policy.name"),
+        ({"policy": {"resource": "iam-user"}}, "policy.name"),
+        ({"execution": {"start": "yesterday"}}, "execution.start"),
+        ({"execution": {"start": float("nan")}}, "execution.start"),
+        ({"execution": {"start": True}}, "execution.start"),
+        ({"config": {"region": "us-east-1"}}, "config.account_id"),
+    ],
+)
+def test_an_unusable_metadata_names_the_file_and_the_field(broken, field):
+    metadata = {**copy.deepcopy(METADATA), **broken}
+    with pytest.raises(Unreadable) as raised:
+        parse(metadata, resources=[])
+    assert str(raised.value).startswith(f"{WHERE}/metadata.json: ")
+    assert field in str(raised.value)
+
+
+def test_resources_that_are_not_a_list_name_the_file():
+    with pytest.raises(Unreadable, match=r"stale-keys/resources.json: not a list"):
+        parse_run(WHERE, METADATA, {"UserName": "x"}, warn=lambda m: None)
+
+
+def test_the_account_comes_from_the_arns_when_the_config_has_none():
+    metadata = copy.deepcopy(METADATA)
+    metadata["config"]["account_id"] = None
+    run, _ = parse(metadata, resources=[user("alice", REPORT_ENTRY)])
+    assert run.account_id == "111111111111"
+
+
+@pytest.mark.parametrize(
+    "entry, says",
+    [
+        ("not a dict", "entry is not an object"),
+        (dict(REPORT_ENTRY, reasons=["stale-ish"]), "without a known reason"),
+        (dict(REPORT_ENTRY, reasons=None), "without a known reason"),
+        (dict(REPORT_ENTRY, days_since_use=None, last_used_date="garbled"), "days_since_use"),
+        (dict(NEVER_USED, days_since_rotation="250", last_rotated=None), "days_since_rotation"),
+    ],
+)
+def test_a_bad_entry_is_a_warning_naming_file_user_and_field_and_the_rest_is_read(entry, says):
+    run, warnings = parse(resources=[user("alice", entry), user("bob", REPORT_ENTRY)])
+    assert [k.user for k in run.keys] == ["bob"]
+    (warning,) = warnings
+    assert warning.startswith(f"{WHERE}/resources.json: user alice: c7n:unused-keys ")
+    assert says in warning
+
+
+def test_an_annotation_that_is_not_a_list_is_a_warning():
+    run, warnings = parse(resources=[{"UserName": "alice", "c7n:unused-keys": {"slot": 1}}])
+    assert run.keys == ()
+    assert warnings == [f"{WHERE}/resources.json: user alice: c7n:unused-keys is not a list"]
+
+
+def test_the_account_resource_is_the_root_user_and_names_the_account():
+    metadata = copy.deepcopy(METADATA)
+    metadata["policy"] = dict(POLICY, resource="account")
+    account = {"account_id": "111111111111", "account_name": "dev", "c7n:unused-keys": [NEVER_USED]}
+    run, _ = parse(metadata, resources=[account])
+    assert (run.keys[0].user, run.account_name) == (ROOT_USER, "dev")
+
+
+def test_a_policy_without_the_filter_is_not_read_and_its_keys_do_not_count():
+    metadata = copy.deepcopy(METADATA)
+    metadata["policy"] = {"name": "mfa", "resource": "iam-user", "filters": [{"type": "value"}]}
+    # A user record from c7n's shared cache may still carry another policy's annotation.
+    run, _ = parse(metadata, resources=[user("alice", REPORT_ENTRY)])
+    assert run is None
+
+
+def test_lifecycle_records_are_read_from_any_key_policy():
+    record = {
+        "access_key_id": "AKIAEXAMPLE000000001",
+        "retired_at": "2026-11-01T00:00:00Z",
+        "policy": "retire",
+        "status": "Inactive",
+        "used_since_retired": False,
+    }
+    metadata = copy.deepcopy(METADATA)
+    metadata["policy"] = {"name": "lifecycle", "resource": "iam-user", "filters": []}
+    bad = dict(record, status="Paused", used_since_retired="no")
+    resources = [{"UserName": "alice", "c7n:retired-keys": [record, bad, 7]}]
+    run, warnings = parse(metadata, resources=resources)
+    assert [(r.user, r.status, r.policy) for r in run.retired] == [("alice", "Inactive", "retire")]
+    assert warnings == [
+        f"{WHERE}/resources.json: user alice: c7n:retired-keys record: bad status, "
+        "used_since_retired",
+        f"{WHERE}/resources.json: user alice: c7n:retired-keys record is not an object",
+    ]
+
+
+@pytest.mark.parametrize(
+    "filters, found",
+    [
+        ([{"type": "access-key-unused"}], True),
+        (["access-key-unused"], True),
+        ([{"or": [{"type": "value"}, {"and": [{"type": "access-key-unused"}]}]}], True),
+        ([{"not": [{"type": "access-key-unused"}]}], True),
+        ([{"type": "credential", "key": "access_keys.last_used_date"}], False),
+        ([{"type": "value", "key": "access-key-unused"}], False),
+        (None, False),
+    ],
+)
+def test_the_filter_is_found_at_any_depth(filters, found):
+    assert uses_filter(filters) is found
+
+
+def test_only_key_resources_are_worth_reading_without_the_filter():
+    assert worth_reading({"resource": "aws.iam-user"})
+    assert worth_reading({"resource": "account"})
+    assert not worth_reading({"resource": "ec2", "filters": []})
+    assert worth_reading({"resource": "ec2", "filters": [{"type": "access-key-unused"}]})
+
+
+@pytest.mark.parametrize(
+    "actions, dryrun, action",
+    [
+        ([{"type": "remove-keys", "matched": True, "disable": True}], False, "disabled"),
+        ([{"type": "remove-keys", "matched": True}], False, "deleted"),
+        (["notify", {"type": "retire-keys"}], False, "retired"),
+        ([{"type": "remove-keys", "matched": True, "disable": True}], True, None),
+        ([{"type": "notify"}], False, None),
+        (None, False, None),
+    ],
+)
+def test_what_a_run_did_is_its_policys_action_unless_a_dry_run(actions, dryrun, action):
+    assert action_of({"actions": actions}, dryrun) == action
+
+
+def test_a_dry_run_of_a_remove_keys_policy_counts_its_keys_as_stale():
+    metadata = copy.deepcopy(METADATA)
+    metadata["policy"] = dict(POLICY, actions=[{"type": "remove-keys", "matched": True}])
+    metadata["config"]["dryrun"] = True
+    run, _ = parse(metadata, resources=[user("alice", REPORT_ENTRY)])
+    assert run.action is None and len(run.keys) == 1
+
+
+@pytest.mark.parametrize(
+    "parts, region, name",
+    [
+        (("dev", "us-east-1"), "us-east-1", "dev"),
+        (("2026-12-02", "prod", "us-east-1"), "us-east-1", "prod"),
+        (("us-east-1",), "us-east-1", None),  # custodian run -r a -r b: no account level
+        (("dev", "eu-west-1"), "us-east-1", None),
+        ((), "us-east-1", None),
+    ],
+)
+def test_c7n_org_names_the_account_by_the_directory_before_the_region(parts, region, name):
+    assert account_name_from_path(parts, region) == name
+
+
+RETIRE = dict(POLICY, name="retire", actions=[{"type": "retire-keys"}])
+VERIFIED = dict(REPORT_ENTRY, access_key_id="AKIAEXAMPLE000000001", verified=True)
+
+
+def test_a_lifecycle_actions_results_say_which_keys_it_acted_on():
+    metadata = dict(copy.deepcopy(METADATA), policy=RETIRE)
+    results = [
+        {"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE000000001", "outcome": "retired"},
+        {"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE000000002", "outcome": "failed"},
+    ]
+    run, warnings = parse(
+        metadata, [user("alice", VERIFIED)], results=[("x/action-retirekeys", results)]
+    )
+    assert (run.action, run.step) == ("retired", "retire-keys")
+    assert [(o.access_key_id, o.outcome) for o in run.outcomes] == [
+        ("AKIAEXAMPLE000000001", "retired"),
+        ("AKIAEXAMPLE000000002", "failed"),
+    ]
+    assert run.done() == {"AKIAEXAMPLE000000001"}
+    assert warnings == []
+
+
+def test_without_results_the_policys_word_is_all_there_is():
+    metadata = dict(copy.deepcopy(METADATA), policy=RETIRE)
+    run, _ = parse(metadata, [user("alice", VERIFIED)])
+    assert (run.outcomes, run.done()) == (None, None)
+    # And a dry run takes no step: its results, if any, are not read.
+    metadata["config"]["dryrun"] = True
+    results = [
+        ("x/action-retirekeys", [{"UserName": "a", "AccessKeyId": "K", "outcome": "retired"}])
+    ]
+    dry, _ = parse(metadata, [user("alice", VERIFIED)], results=results)
+    assert (dry.action, dry.step, dry.outcomes) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "results, warning",
+    [
+        ({"outcome": "retired"}, "x/action-retirekeys: not a list of per-key results"),
+        ([{"UserName": "a", "outcome": "retired"}], "a result without UserName, AccessKeyId"),
+        ([{"UserName": "a", "AccessKeyId": "K", "outcome": "paused"}], "unknown outcome 'paused'"),
+    ],
+)
+def test_bad_results_are_warnings_naming_the_file(results, warning):
+    metadata = dict(copy.deepcopy(METADATA), policy=RETIRE)
+    run, warnings = parse(
+        metadata, [user("alice", VERIFIED)], results=[("x/action-retirekeys", results)]
+    )
+    (said,) = warnings
+    assert said.startswith("x/action-retirekeys: ") and warning in said

@@ -1,0 +1,151 @@
+"""The page: the JSON's numbers and nothing else, self-contained, escaped, and with the
+structure screen readers and keyboards need. (In a real browser: test_overview_browser.py.)"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from c7n_keyage.overview.aggregate import aggregate
+from c7n_keyage.overview.read import Stats, read_inputs
+from c7n_keyage.overview.records import Run, StaleKey
+from c7n_keyage.overview.render import render_html
+from tests.overview_fleet import DEMO_DATES, demo_fleet, write_fleet
+from tests.overview_page import numbers_in_json, numbers_on_page, parse
+
+HOSTILE = '<script>alert("x")</script> & "quoted" \'single\''
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fleet")
+    write_fleet(root, demo_fleet(), DEMO_DATES, other_policy=True)
+    runs, stats = read_inputs([str(root)], warn=pytest.fail)
+    overview = aggregate(runs)
+    overview["inputs"] = stats.as_dict()
+    return overview, render_html(overview)
+
+
+def overview_of(runs: list[Run]) -> dict:
+    overview = aggregate(runs)
+    overview["inputs"] = Stats(["in"], runs_found=len(runs), runs_read=len(runs)).as_dict()
+    return overview
+
+
+def stale(user: str, age: int) -> StaleKey:
+    return StaleKey(
+        user, None, 1, "2024-01-01T00:00:00+00:00", None, None, None, ("never-used",), age
+    )
+
+
+def run(*keys, account="111111111111", name=None, at=DEMO_DATES[-1]) -> Run:
+    return Run(f"in/{account}", account, name, "stale-keys", at, None, tuple(keys), ())
+
+
+def test_every_figure_on_the_page_is_the_jsons(demo):
+    overview, html = demo
+    assert numbers_on_page(html) == numbers_in_json(overview)
+    # And the page has them all: every account, every date, the capped list of keys.
+    shown = numbers_on_page(html)
+    assert len(shown["accounts"]) == overview["totals"]["accounts"] == 12
+    assert len(shown["runs"]) == len(DEMO_DATES)
+    assert shown["keys_listed"] == min(100, overview["totals"]["stale_keys"])
+
+
+def test_the_page_needs_nothing_from_elsewhere(demo):
+    _, html = demo
+    lowered = html.lower()
+    for banned in ("<script", "<link", "<img", "<iframe", "<object", "@import", "url(", "src="):
+        assert banned not in lowered, banned
+    assert not re.search(r"(https?:|ftp:)?//[a-z0-9]", lowered)
+
+
+def test_strings_from_the_inputs_are_escaped():
+    html = render_html(overview_of([run(stale(HOSTILE, 400), name=HOSTILE, account="1<2")]))
+    assert "<script" not in html
+    page = parse(html)
+    row = page.find("tr", data_account="1<2")
+    assert row.find("th").text() == HOSTILE
+    assert page.find("table", id="keys-table").find("tbody").find("td").text() == HOSTILE
+
+
+def test_tables_charts_and_sections_carry_what_assistive_technology_reads(demo):
+    _, html = demo
+    page = parse(html)
+    assert page.find("html").attrs["lang"] == "en"
+    assert len(list(page.iter("h1"))) == 1
+    for table in page.iter("table"):
+        assert table.find("caption").text().strip(), table.attrs
+        headers = list(table.find("thead").iter("th"))
+        assert headers and all(th.attrs.get("scope") == "col" for th in headers)
+        for row in table.find("tbody").iter("tr"):
+            assert all(th.attrs.get("scope") == "row" for th in row.iter("th"))
+    charts = list(page.iter("svg"))
+    assert len(charts) == 2
+    for svg in charts:
+        assert svg.attrs["role"] == "img"
+        title_id, desc_id = svg.attrs["aria-labelledby"].split()
+        assert svg.find("title", id=title_id).text() and svg.find("desc", id=desc_id).text()
+    # Each section is labelled by its heading, and every in-page link has its target.
+    for section in page.iter("section"):
+        assert section.find("h2", id=section.attrs["aria-labelledby"]) is not None
+    targets = {node.attrs["id"] for node in page.iter() if "id" in node.attrs}
+    links = [a.attrs["href"] for a in page.iter("a")]
+    assert links and all(href[1:] in targets for href in links)
+
+
+def test_the_charts_text_equivalents_say_the_figures(demo):
+    overview, html = demo
+    page = parse(html)
+    ages = page.find("desc", id="ages-desc").text()
+    for label, count in overview["age_buckets"].items():
+        assert f"{label} days: {count:,} keys" in ages
+    first, last = overview["runs"][0], overview["runs"][-1]
+    assert page.find("desc", id="trend-desc").text() == (
+        f"From {first['stale_keys']:,} stale keys on {first['date']} to "
+        f"{last['stale_keys']:,} on {last['date']}, over {len(overview['runs'])} run dates."
+    )
+
+
+def test_the_trend_line_is_drawn_only_with_two_dates_or_more():
+    one = render_html(overview_of([run(stale("a", 100))]))
+    assert parse(one).find("svg", aria_labelledby="trend-title trend-desc") is None
+    assert "One run date so far" in one
+    earlier = DEMO_DATES[-1] - timedelta(days=7)
+    two = render_html(overview_of([run(stale("a", 93), at=earlier), run(stale("a", 100))]))
+    line = parse(two).find("polyline")
+    assert len(line.attrs["points"].split()) == 2
+
+
+def test_a_drop_since_the_previous_run_shows_with_the_previous_count():
+    earlier = DEMO_DATES[-1] - timedelta(days=7)
+    before = run(stale("a", 93), stale("b", 95), stale("c", 99), at=earlier)
+    html = render_html(overview_of([before, run(stale("a", 100))]))
+    change = parse(html).find("td", data_field="change").text()
+    assert change == "−2 (from 3)"
+
+
+def test_an_empty_report_still_renders():
+    html = render_html(overview_of([]))
+    assert "no runs found" in html
+    assert numbers_on_page(html)["totals"]["stale_keys"] == 0
+
+
+def test_the_remediation_section_names_policies_and_the_lifecycle(demo):
+    overview, html = demo
+    summary = parse(html).find("p", id="remediation-summary").text()
+    life = overview["remediation"]["lifecycle"]
+    assert f"{overview['remediation']['actions']['disabled']} disabled" in summary
+    assert f"{life['retired']} still retired, {life['restored']} restored" in summary
+    rows = parse(html).find("table", id="lifecycle-table").find("tbody")
+    assert rows.find("th").text() == "iam-access-key-retire"
+
+
+def test_without_inputs_the_page_has_no_inputs_section():
+    html = render_html(aggregate([run(stale("a", 100))]))
+    page = parse(html)
+    assert page.find("section", id="inputs") is None
+    assert not any(a.attrs["href"] == "#inputs" for a in page.iter("a"))
+    assert numbers_on_page(html)["totals"]["stale_keys"] == 1
