@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import pathlib
 import re
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+from tests.placebo_fixtures import (
+    FixtureDir,
+    credential_report,
+    get_user,
+    live_keys,
+    ok,
+    report_csv,
+    report_row,
+    user_record,
+)
 
 REPO = pathlib.Path(__file__).parent.parent
 README = (REPO / "README.md").read_text()
@@ -31,3 +45,36 @@ def test_the_readme_sums_up_the_benchmarks_and_links_their_tables():
     docs = (REPO / "docs" / "performance.md").read_text()
     for block in ("benchmark", "overview-benchmark"):
         assert docs.count(f"<!-- {block}:start -->") == docs.count(f"<!-- {block}:end -->") == 1
+
+
+def test_the_testing_example_runs_as_written(tmp_path):
+    """The README's own-policy test, run by pytest as a user would, on responses recorded
+    for it (dated from today: the example does not freeze the clock)."""
+    section = README.split("\n## Testing your own policies\n", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    alice = {"id": "AKIAEXAMPLEALICE0001", "created": now - timedelta(150), "used": now}
+    bob = {
+        "id": "AKIAEXAMPLEBOB000001",
+        "created": now - timedelta(400),
+        "used": now - timedelta(200),
+    }
+    flight = FixtureDir("test_disables_only_the_stale_key", tmp_path / "tests/data/placebo")
+    flight.add("iam", "ListUsers", ok({"Users": [user_record(n) for n in ("alice", "bob")]}))
+    for name in ("alice", "bob"):
+        flight.add("iam", "GetUser", get_user(name))
+    report = report_csv([report_row("alice", [alice]), report_row("bob", [bob])])
+    flight.add("iam", "GetCredentialReport", credential_report(report, now - timedelta(hours=2)))
+    live_keys(flight, "bob", [bob]).add("iam", "UpdateAccessKey", ok({}))
+    flight.write()
+    (tmp_path / "test_my_policy.py").write_text(example)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_policy.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
