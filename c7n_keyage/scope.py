@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,13 +199,6 @@ def union_findings(values: list[dict], existing: list[dict] | None) -> list[dict
         key = _finding_id(v)
         merged[key] = _with_reasons(merged[key], v) if key in merged else v
     return list(merged.values())
-
-
-def in_order(filters: list) -> Iterator[Any]:
-    """Filters depth first in the order c7n evaluates them (``iter_filters`` is not)."""
-    for flt in filters:
-        yield flt
-        yield from in_order(getattr(flt, "filters", None) or [])
 
 
 def ancestors(flt: Any) -> list[Any]:
