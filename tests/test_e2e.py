@@ -34,6 +34,7 @@ import yaml
 from moto.iam.responses import IamResponse
 
 from demo.localiam import Call, KeySpec, LocalIAM, UserSpec
+from tests.stock_cli import environment
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CUSTODIAN = pathlib.Path(sys.executable).parent / "custodian"
@@ -121,7 +122,7 @@ def custodian(local: LocalIAM, policy: dict, tmp: pathlib.Path, *options: str) -
     local.clear_calls()
     result = subprocess.run(
         [str(CUSTODIAN), "run", "-s", str(out), *options, str(path)],
-        env=local.env(),
+        env=environment(local, tmp),
         capture_output=True,
         text=True,
         timeout=120,
@@ -414,12 +415,12 @@ ACCOUNT_WITH_EXEMPTION = (*ACCOUNT, UserSpec(EXEMPT_USER, [KeySpec(400, 200)]))
 def test_report_source_makes_the_report_calls_only(tmp_path, aws_like):
     with LocalIAM(aws_like_report=aws_like) as local:
         ids = local.seed(ACCOUNT)
-        run = custodian(local, LARGE, tmp_path, "--cache-period", "0")
+        run = custodian(local, LARGE, tmp_path)
         printed = subprocess.run(
             [str(CUSTODIAN.parent / "custodian"), "report", "-s", str(tmp_path / "out")]
             + ["--format", "csv", "--field", 'Slots=list:"c7n:unused-keys"[].slot']
             + [str(tmp_path / f"{LARGE['name']}.yml")],
-            env=local.env(),
+            env=environment(local, tmp_path),
             capture_output=True,
             text=True,
             timeout=120,
@@ -459,6 +460,7 @@ def test_tagged_users_are_exempt_on_either_source(tmp_path, source):
             UserName=EXEMPT_USER, Tags=[{"Key": "keyage-exempt", "Value": "break-glass"}]
         )
         before = local.key_states()
+        # Cache off: each run's GetUser calls are compared with a fresh listing's.
         dryrun = custodian(local, policy, tmp_path, "--cache-period", "0", "--dryrun")
         after_dryrun = local.key_states()
         run = custodian(local, policy, tmp_path, "--cache-period", "0")

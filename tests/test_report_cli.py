@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 import yaml
 
 from demo.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
+from tests.stock_cli import environment
 
 CUSTODIAN = pathlib.Path(sys.executable).parent / "custodian"
 KEYS = '"c7n:unused-keys"'
@@ -70,9 +71,9 @@ def test_report_prints_flagged_keys(tmp_path):
 
     with LocalIAM() as local:
         ids = local.seed(USERS)
-        env = local.env()
+        env = environment(local, tmp_path)  # c7n's default cache, private to this test
         run = subprocess.run(
-            [str(CUSTODIAN), "run", "-s", str(out), "--cache-period", "0", str(policy_file)],
+            [str(CUSTODIAN), "run", "-s", str(out), str(policy_file)],
             env=env,
             capture_output=True,
             text=True,
