@@ -181,3 +181,23 @@ def test_editable_install_step_writes_the_hook(tmp_path, monkeypatch):
     assert hook.main(["install"]) == 0
     assert (tmp_path / "c7n_keyage.pth").read_text() == "import c7n_keyage\n"
     assert hook.main([]) == 2
+
+
+def test_policies_without_the_filter_filter_exactly_as_c7n_does(replay_from, frozen, run_policy):
+    """Only a policy that uses access-key-unused has its run scoped (scope.bind); a policy
+    of c7n's filters alone keeps c7n's own filter_resources and annotations."""
+    from c7n.query import QueryResourceManager
+
+    replay = replay_from("test_report_only_flags_stale_keys")
+    ours = run_policy(
+        {"name": "ours", "resource": "iam-user", "filters": [{"type": "access-key-unused"}]},
+        replay,
+    ).resource_manager
+    theirs = run_policy(
+        {"name": "theirs", "resource": "iam-user", "filters": [{"tag:team": "absent"}]},
+        replay_from("test_report_only_flags_stale_keys"),
+    ).resource_manager
+
+    assert "filter_resources" in vars(ours)
+    assert "filter_resources" not in vars(theirs)
+    assert type(theirs).filter_resources is QueryResourceManager.filter_resources
