@@ -89,37 +89,34 @@ class _StrictPill(Pill):
         # placebo's own writer prints every value it serializes and saves bytes as base64,
         # which it then replays as that text: save text as text instead.
         path = self.get_new_file_path(service, operation)
-        data = {"status_code": http_response, "data": _as_text(response_data)}
+        data = {"status_code": http_response, "data": on_disk(response_data)}
         with open(path, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True, default=_placebo_datetime)
+            json.dump(data, out, indent=2, sort_keys=True)
             out.write("\n")
 
 
-def _as_text(value: Any) -> Any:
+def on_disk(value: Any) -> Any:
+    """A response as placebo stores it, JSON-ready: datetimes in placebo's form (its player
+    turns them back into datetimes, in UTC), bytes as the text they hold."""
+    if isinstance(value, datetime.datetime):
+        value = value.astimezone(datetime.timezone.utc) if value.tzinfo else value
+        return {
+            "__class__": "datetime",
+            "year": value.year,
+            "month": value.month,
+            "day": value.day,
+            "hour": value.hour,
+            "minute": value.minute,
+            "second": value.second,
+            "microsecond": value.microsecond,
+        }
     if isinstance(value, bytes):
         return value.decode("utf-8")
     if isinstance(value, dict):
-        return {k: _as_text(v) for k, v in value.items()}
+        return {k: on_disk(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_as_text(v) for v in value]
+        return [on_disk(v) for v in value]
     return value
-
-
-def _placebo_datetime(value: Any) -> dict:
-    """A datetime in placebo's on-disk form, which its player turns back into one (UTC)."""
-    if not isinstance(value, datetime.datetime):
-        raise TypeError(f"cannot record a {type(value).__name__}")
-    value = value.astimezone(datetime.timezone.utc) if value.tzinfo else value
-    return {
-        "__class__": "datetime",
-        "year": value.year,
-        "month": value.month,
-        "day": value.day,
-        "hour": value.hour,
-        "minute": value.minute,
-        "second": value.second,
-        "microsecond": value.microsecond,
-    }
 
 
 class Flight:

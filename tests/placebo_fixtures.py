@@ -16,7 +16,7 @@ import shutil
 from datetime import datetime, timedelta, timezone
 
 # Lists the operations whose last response answers every later call (FixtureDir.repeat).
-from c7n_keyage.testing import REPEAT_FILE
+from c7n_keyage.testing import REPEAT_FILE, on_disk
 
 PLACEBO = pathlib.Path(__file__).parent / "data" / "placebo"
 ACCOUNT_ID = "123456789012"
@@ -139,28 +139,9 @@ ROTATED_100 = ["alice-fresh", *FLAGGED_USERS, "gina-exactly-90"]
 # --- placebo's on-disk format ---
 
 
-def placebo_value(value):
-    if isinstance(value, datetime):
-        return {
-            "__class__": "datetime",
-            "year": value.year,
-            "month": value.month,
-            "day": value.day,
-            "hour": value.hour,
-            "minute": value.minute,
-            "second": value.second,
-            "microsecond": value.microsecond,
-        }
-    if isinstance(value, dict):
-        return {k: placebo_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [placebo_value(v) for v in value]
-    return value
-
-
 def ok(data: dict) -> dict:
     meta = {"ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0}}
-    return {"status_code": 200, "data": placebo_value({**data, **meta})}
+    return {"status_code": 200, "data": on_disk({**data, **meta})}
 
 
 def error(status: int, code: str, message: str) -> dict:

@@ -40,6 +40,14 @@ class Run:
     def users(self, policy: str, *parts: str) -> dict[str, dict]:
         return {r["UserName"]: r for r in self.resources(policy, *parts)}
 
+    def findings(self, policy: str, *parts: str) -> set[tuple[str, str]]:
+        """``(user, access key id)`` of every finding ``policy`` wrote (confirmed live)."""
+        return {
+            (r["UserName"], k["access_key_id"])
+            for r in self.resources(policy, *parts)
+            for k in r.get("c7n:unused-keys", ())
+        }
+
     def operations(self, *names: str) -> list[Call]:
         return [call for call in self.calls if call.action in names]
 
@@ -71,6 +79,17 @@ def _outputs(out: pathlib.Path) -> dict[tuple[str, ...], list[dict]]:
         path.parent.relative_to(out).parts: json.loads(path.read_text())
         for path in out.rglob("resources.json")
     }
+
+
+def pytest_file(directory: pathlib.Path, name: str) -> subprocess.CompletedProcess:
+    """Run a test file of a user's own with pytest, in ``directory``, as they would."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", name],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def environment(local: LocalIAM, tmp: pathlib.Path) -> dict[str, str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pathlib
 import re
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 from tests.placebo_fixtures import (
@@ -18,6 +16,7 @@ from tests.placebo_fixtures import (
     report_row,
     user_record,
 )
+from tests.stock_cli import pytest_file
 
 REPO = pathlib.Path(__file__).parent.parent
 README = (REPO / "README.md").read_text()
@@ -69,12 +68,6 @@ def test_the_testing_example_runs_as_written(tmp_path):
     flight.write()
     (tmp_path / "test_my_policy.py").write_text(example)
 
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_policy.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = pytest_file(tmp_path, "test_my_policy.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import gc
 import pathlib
-import subprocess
-import sys
 import textwrap
 
 import boto3
@@ -23,7 +21,7 @@ from c7n_keyage.report import Report
 from c7n_keyage.testing import load_policy, record
 from demo.localiam import DEFAULT_ACCOUNT_ID, KeySpec, LocalIAM, UserSpec
 from tests import model
-from tests.stock_cli import custodian
+from tests.stock_cli import custodian, pytest_file
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -354,13 +352,7 @@ def test_a_users_own_tests_each_see_their_own_report(tmp_path, monkeypatch):
     content = (tmp_path / "flights" / "alice").glob("iam.GetCredentialReport_*.json")
     assert any('"Content": "user,arn,' in path.read_text() for path in content)
 
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_policies.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = pytest_file(tmp_path, "test_my_policies.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
 

@@ -34,6 +34,10 @@ MODULES = [
     "tests/test_e2e.py",
     "tests/test_e2e_probes.py",
     "tests/test_shared_cache_e2e.py",
+    "tests/test_composition.py",
+    "tests/test_composition_properties.py",
+    "tests/test_real_configurations.py",
+    "tests/test_matrix.py",
 ]
 
 
@@ -190,6 +194,27 @@ def table(collector: Collector) -> str:
         tried,
         f"{passed} passed, each asserting exactly which keys are disabled or deleted",
     )
+    tried, passed = collector.count("tests/test_composition.py", "test_compositions")
+    row(
+        "Compositions of filters and actions, refused or kept (a table of cases)",
+        tried,
+        f"{passed} passed: each refusal with its reason, each kept composition unrefused",
+    )
+    tried, passed = collector.count("tests/test_real_configurations.py")
+    row(
+        "Ways a valid-looking policy went wrong for users (issue 14: default cache, memory "
+        "cache behind a c7n filter, or: without keys, delete, two filters under or:, an SCP, "
+        "users' own tests), stock CLI on unmodified moto",
+        tried,
+        f"{passed} passed",
+    )
+    for scenario in ("report", "disable", "delete", "several_policies", "c7n_org", "lambda"):
+        tried, passed = collector.count("tests/test_matrix.py", f"test_{scenario}")
+        row(
+            f"Configuration matrix, `{scenario.replace('_', ' ')}`: caches x sources",
+            tried,
+            f"{passed} passed, each asserting exactly which keys changed",
+        )
     failed = [nodeid for nodeid, outcome in collector.outcomes.items() if outcome != "passed"]
     stamp = datetime.date.today().isoformat()
     return "\n".join(
