@@ -39,29 +39,19 @@ def confirm(flt: Any, flagged: list, now: datetime) -> list[dict]:
     client = local_session(flt.manager.session_factory).client("iam")
     days, rotation_days = flt.days()
     policy = flt.policy_name()
+    # One read per user and run: the policy's other filters judge the same live keys.
+    known = scope.live_reads(flt.manager)
     kept, denied, answered = [], {}, 0
     for resource, (row, keys) in flagged:
         user = resource["UserName"]
-        try:
-            found = live.read_live_keys(client, user, flt.manager.retry)
-        except ClientError as e:
-            if live.is_denied(e):
-                denied[user] = e
-                continue
-            answered += 1
-            log.warning(
-                "policy:%s user %s: keys could not be listed (%s); their state is unknown, "
-                "so nothing will act on them",
-                policy,
-                user,
-                e,
-            )
+        if user not in known:
+            known[user] = _read(client, user, flt.manager.retry, policy)
+        found = known[user]
+        if isinstance(found, ClientError) and live.is_denied(found):
+            denied[user] = found
             continue
         answered += 1
-        if found is None:
-            log.warning(
-                "policy:%s user %s was deleted since the credential report; skipped", policy, user
-            )
+        if not isinstance(found, live.LiveKeys):
             continue
         verdict = verify(row.keys, [key for key, _ in keys], found.keys, now, days, rotation_days)
         for key, why in verdict.cleared:
@@ -96,6 +86,28 @@ def confirm(flt: Any, flagged: list, now: datetime) -> list[dict]:
     if denied:
         _report_denied(policy, denied, answered)
     return kept
+
+
+def _read(client: Any, user: str, retry: Any, policy: str) -> live.LiveKeys | ClientError | None:
+    """The user's live keys; None when the user is gone; the error when they cannot be read
+    (a warning says so, unless access was denied: the caller names those users together)."""
+    try:
+        found = live.read_live_keys(client, user, retry)
+    except ClientError as e:
+        if not live.is_denied(e):
+            log.warning(
+                "policy:%s user %s: keys could not be listed (%s); their state is unknown, "
+                "so nothing will act on them",
+                policy,
+                user,
+                e,
+            )
+        return e
+    if found is None:
+        log.warning(
+            "policy:%s user %s was deleted since the credential report; skipped", policy, user
+        )
+    return found
 
 
 def _report_denied(policy: str, denied: dict[str, ClientError], answered: int) -> None:

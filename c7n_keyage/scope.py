@@ -28,6 +28,9 @@ from typing import Any
 
 from c7n_keyage import composition
 from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS
+from c7n_keyage.rule import NEVER_USED, UNROTATED, UNUSED
+
+REASONS = (UNUSED, NEVER_USED, UNROTATED)
 
 log = logging.getLogger("custodian.keyage")
 
@@ -51,6 +54,7 @@ class _Union:
 @dataclass
 class _Run:
     unions: dict[int, _Union] = field(default_factory=dict)
+    live: dict[str, Any] = field(default_factory=dict)  # user -> what the live API said
 
 
 def bind(manager: Any) -> None:
@@ -148,6 +152,12 @@ def key_union(flt: Any) -> Any | None:
     return None
 
 
+def live_reads(manager: Any) -> dict[str, Any]:
+    """What the live API said of each user's keys in this run, for the policy's filters to
+    share (``acting.py`` reads and fills it)."""
+    return _state(manager).live
+
+
 def _state(manager: Any) -> _Run:
     # A filter run outside filter_resources (c7n's own unit-test style) gets a run of its own.
     return manager.__dict__.setdefault(_RUN, _Run())
@@ -181,9 +191,9 @@ def _finding_id(entry: dict) -> tuple:
 
 
 def _with_reasons(entry: dict, other: dict) -> dict:
-    reasons = list(entry["reasons"])
-    reasons.extend(r for r in other["reasons"] if r not in reasons)
-    return dict(entry, reasons=reasons)
+    # In the rule's order, whichever filter found them first.
+    found = {*entry["reasons"], *other["reasons"]}
+    return dict(entry, reasons=[r for r in REASONS if r in found])
 
 
 def intersect_findings(values: list[dict], existing: list[dict] | None) -> list[dict]:

@@ -515,7 +515,14 @@ def acting_fixtures() -> list[FixtureDir]:
         live_keys(rotation, user)
     for _ in ROTATED_100:
         rotation.add("iam", "UpdateAccessKey", ok({}))
-    return [narrowed, rotation]
+    # rotation-days 100 first, then an or: of 90 days unused or a year unrotated: each user
+    # is read live once, by the first filter; the or: intersects with it.
+    union = standard("test_an_or_of_filters_after_another_intersects")
+    for user in ROTATED_100:
+        live_keys(union, user)
+    for _ in FLAGGED_USERS:
+        union.add("iam", "UpdateAccessKey", ok({}))
+    return [narrowed, rotation, union]
 
 
 def scope_fixtures() -> list[FixtureDir]:

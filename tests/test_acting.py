@@ -68,3 +68,37 @@ def test_rotation_days_on_the_acting_path(replay, frozen, run_policy):
         "AKIAEXAMPLEERIN00002": ["unused", "unrotated"],
         "AKIAEXAMPLEGINA00001": ["unrotated"],
     }
+
+
+def test_an_or_of_filters_after_another_intersects(replay, frozen, run_policy, caplog):
+    """Created more than 100 days ago, and (unused for 90 days, or created more than 350
+    days ago): alice's and gina's keys pass the first filter only and stay active. Each
+    flagged user's keys are read once for all three filters."""
+    policy = disable_policy(disable=True)
+    policy["filters"] = [
+        {"type": "access-key-unused", "days": 36500, "rotation-days": 100},
+        {
+            "or": [
+                {"type": "access-key-unused", "days": 90},
+                {"type": "access-key-unused", "days": 36500, "rotation-days": 350},
+            ]
+        },
+    ]
+    resources = run_policy(policy, replay).resources
+
+    assert replay.operations() == (
+        REPORT_CALLS + live_operations(ROTATED_100) + ["UpdateAccessKey"] * 3
+    )
+    # c7n's or: returns its users from a set: in no particular order.
+    assert sorted(p["AccessKeyId"] for p in replay.params("UpdateAccessKey")) == [
+        "AKIAEXAMPLEBOB000001",
+        "AKIAEXAMPLEDAVE00001",
+        "AKIAEXAMPLEERIN00002",
+    ]
+    found = {k["access_key_id"]: k["reasons"] for r in resources for k in r["c7n:unused-keys"]}
+    assert found == {
+        "AKIAEXAMPLEBOB000001": ["unused", "unrotated"],
+        "AKIAEXAMPLEDAVE00001": ["never-used", "unrotated"],
+        "AKIAEXAMPLEERIN00002": ["unused", "unrotated"],
+    }
+    assert sorted(names(resources)) == ["bob-stale", "dave-abandoned", "erin-two-keys"]

@@ -67,7 +67,7 @@ def test_findings_of_one_key_merge_their_reasons():
     unrotated = [finding("A", "unrotated"), finding("C", "unrotated")]
     assert scope.intersect_findings(unused, unrotated) == [finding("A", "unused", "unrotated")]
     assert scope.union_findings(unused, unrotated) == [
-        finding("A", "unrotated", "unused"),
+        finding("A", "unused", "unrotated"),
         finding("C", "unrotated"),
         finding("B", "never-used", slot=2),
     ]
