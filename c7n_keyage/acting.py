@@ -41,7 +41,7 @@ def confirm(flt: Any, flagged: list, now: datetime) -> list[dict]:
     policy = flt.policy_name()
     # One read per user and run: the policy's other filters judge the same live keys.
     known = scope.live_reads(flt.manager)
-    kept, denied, answered = [], {}, 0
+    kept, denied, answered = [], {}, False
     for resource, (row, keys) in flagged:
         user = resource["UserName"]
         if user not in known:
@@ -50,7 +50,7 @@ def confirm(flt: Any, flagged: list, now: datetime) -> list[dict]:
         if isinstance(found, ClientError) and live.is_denied(found):
             denied[user] = found
             continue
-        answered += 1
+        answered = True  # the API answered for this user: the role may read keys
         if not isinstance(found, live.LiveKeys):
             continue
         verdict = verify(row.keys, [key for key, _ in keys], found.keys, now, days, rotation_days)
@@ -110,7 +110,7 @@ def _read(client: Any, user: str, retry: Any, policy: str) -> live.LiveKeys | Cl
     return found
 
 
-def _report_denied(policy: str, denied: dict[str, ClientError], answered: int) -> None:
+def _report_denied(policy: str, denied: dict[str, ClientError], answered: bool) -> None:
     needs = " and ".join(live.PERMISSIONS)
     if not answered:
         # The API answered for no user: the role lacks the permission, not one user's SCP.

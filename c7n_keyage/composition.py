@@ -50,7 +50,6 @@ class Node:
 
     data: dict
     ancestors: tuple[str, ...]  # "and" / "or" / "not"
-    parent: dict | None  # the block's data ({"or": [...]}), None at the top level
 
     @property
     def type(self) -> str:
@@ -66,16 +65,14 @@ def block_type(data: dict) -> str | None:
     return None
 
 
-def nodes(
-    filters: list, ancestors: tuple[str, ...] = (), parent: dict | None = None
-) -> Iterator[Node]:
+def nodes(filters: list, ancestors: tuple[str, ...] = ()) -> Iterator[Node]:
     """Every filter and block, depth first in the order c7n evaluates them."""
     for data in filters or ():
         # c7n also takes a filter given as a bare name.
         data = data if isinstance(data, dict) else {"type": data}
-        yield Node(data, ancestors, parent)
+        yield Node(data, ancestors)
         if kind := block_type(data):
-            yield from nodes(data[kind], (*ancestors, kind), data)
+            yield from nodes(data[kind], (*ancestors, kind))
 
 
 def names_only_keys(data: dict) -> bool:

@@ -184,10 +184,8 @@ def union_entries(values: list[dict], existing: list[dict] | None) -> list[dict]
 
 
 # Findings (c7n:unused-keys): one per key, by ID once confirmed, else by slot and creation.
-def _finding_id(entry: dict) -> tuple:
-    if entry.get("access_key_id"):
-        return ("id", entry["access_key_id"])
-    return ("slot", entry.get("slot"), entry.get("last_rotated"))
+def _finding_id(entry: dict) -> str | tuple:
+    return entry.get("access_key_id") or (entry.get("slot"), entry.get("last_rotated"))
 
 
 def _with_reasons(entry: dict, other: dict) -> dict:

@@ -40,11 +40,11 @@ class CredentialReportSource:
 
     def __init__(self, manager: Any):
         self.manager = manager
-        policy = manager.data.get("name", "?")
-        if getattr(manager, "type", None) != "iam-user":
+        policy = manager.data["name"]
+        if manager.type != "iam-user":
             raise PolicyValidationError(
                 f"policy:{policy} source {NAME} serves the iam-user resource only, "
-                f"not {getattr(manager, 'type', None)}"
+                f"not {manager.type}"
             )
         filters = manager.data.get("filters") or [{}]
         if not (isinstance(filters[0], dict) and filters[0].get("type") == FILTER):

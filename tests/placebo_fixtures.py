@@ -487,14 +487,21 @@ def live_fixtures() -> list[FixtureDir]:
         list_denied.add("iam", "ListAccessKeys", DENIED)
         read_denied.add("iam", "ListAccessKeys", list_access_keys(user))
         read_denied.add("iam", "GetAccessKeyLastUsed", DENIED)
-    # An SCP denies IAM on bob alone: dave's and erin's stale keys are still disabled.
-    one_denied = standard("test_one_denied_user_leaves_the_others_judged")
-    one_denied.add("iam", "ListAccessKeys", DENIED)
-    for user in ("dave-abandoned", "erin-two-keys"):
-        live_keys(one_denied, user)
-    for _ in ("dave", "erin2"):
-        one_denied.add("iam", "UpdateAccessKey", ok({}))
-    return [errors, list_denied, read_denied, one_denied]
+    # An SCP denies IAM on bob and dave: erin's stale key is still disabled.
+    one_denied = standard("test_denied_users_leave_the_others_judged")
+    one_denied.add("iam", "ListAccessKeys", DENIED).add("iam", "ListAccessKeys", DENIED)
+    live_keys(one_denied, "erin-two-keys").add("iam", "UpdateAccessKey", ok({}))
+    # erin's first key vanished between her listing and its last use: her other key is
+    # still judged, and disabled.
+    one_key_unread = standard("test_a_key_whose_last_use_fails_leaves_the_other_judged")
+    for user in ("bob-stale", "dave-abandoned"):
+        live_keys(one_key_unread, user)
+    one_key_unread.add("iam", "ListAccessKeys", list_access_keys("erin-two-keys"))
+    one_key_unread.add("iam", "GetAccessKeyLastUsed", error(404, "NoSuchEntity", "no such key"))
+    one_key_unread.add("iam", "GetAccessKeyLastUsed", last_used(K["erin2"]))
+    for _ in ("bob", "dave", "erin2"):
+        one_key_unread.add("iam", "UpdateAccessKey", ok({}))
+    return [errors, list_denied, read_denied, one_denied, one_key_unread]
 
 
 def acting_fixtures() -> list[FixtureDir]:
@@ -503,10 +510,10 @@ def acting_fixtures() -> list[FixtureDir]:
     narrowed = standard("test_an_earlier_access_key_filter_narrows_the_keys")
     for user in USERS:
         narrowed.add("iam", "ListAccessKeys", list_access_keys(user))
-    # It kept none of dave's keys: only bob and erin reach this filter.
-    for user in ("bob-stale", "erin-two-keys"):
+    # It kept erin's fresh key only: her stale one is not acted on.
+    for user in FLAGGED_USERS:
         live_keys(narrowed, user)
-    for _ in ("bob", "erin2"):
+    for _ in ("bob", "dave"):
         narrowed.add("iam", "UpdateAccessKey", ok({}))
     # rotation-days 100 also flags alice (used yesterday) and gina (used exactly 90 days
     # ago), whose keys were created 150 and 120 days ago.
@@ -531,12 +538,19 @@ def scope_fixtures() -> list[FixtureDir]:
 
 
 def run_fixtures() -> list[FixtureDir]:
+    # One policy run twice: the second run lists, fetches and reads live again.
+    twice = with_listed_keys(standard("test_each_run_reads_keys_live_afresh"))
+    add_users(twice, list(USERS)).add(
+        "iam", "GetCredentialReport", credential_report(STANDARD_REPORT)
+    )
+    with_listed_keys(twice)
     # Two filters of one policy; the second accepts a report at most an hour old.
     return [
+        twice,
         standard("test_a_stricter_filter_of_the_same_run_fetches_again")
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
         .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
-        .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
+        .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT)),
     ]
 
 

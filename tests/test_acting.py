@@ -8,40 +8,47 @@ created 150 days ago.
 
 from __future__ import annotations
 
-from tests.placebo_fixtures import ROTATED_100, USERS, live_operations
+import logging
+
+from tests.placebo_fixtures import FLAGGED_USERS, ROTATED_100, USERS, live_operations
 from tests.test_filters import REPORT_CALLS, disable_policy, names
 
 
-def test_an_earlier_access_key_filter_narrows_the_keys(replay, frozen, run_policy):
-    """c7n's access-key filter before this one: only keys both keep are disabled (dave's
-    key is stale, but the access-key filter excluded it)."""
+def test_an_earlier_access_key_filter_narrows_the_keys(replay, frozen, run_policy, caplog):
+    """c7n's access-key filter before this one keeps every key but erin's stale one: bob's
+    and dave's keys are disabled; erin's stale key is not, and erin, with no key both
+    filters keep, is not matched."""
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
     policy = disable_policy(disable=True)
-    not_dave = {
+    not_erins_stale_key = {
         "type": "access-key",
         "key": "AccessKeyId",
         "op": "ne",
-        "value": "AKIAEXAMPLEDAVE00001",
+        "value": "AKIAEXAMPLEERIN00002",
     }
-    policy["filters"] = [not_dave, *policy["filters"]]
+    policy["filters"] = [not_erins_stale_key, *policy["filters"]]
     resources = run_policy(policy, replay).resources
 
     assert replay.operations() == (
         REPORT_CALLS[:-1]
         + ["ListAccessKeys"] * len(USERS)
         + ["GetCredentialReport"]
-        + live_operations(["bob-stale", "erin-two-keys"])
+        + live_operations(FLAGGED_USERS)
         + ["UpdateAccessKey"] * 2
     )
     assert [p["AccessKeyId"] for p in replay.params("UpdateAccessKey")] == [
         "AKIAEXAMPLEBOB000001",
-        "AKIAEXAMPLEERIN00002",
+        "AKIAEXAMPLEDAVE00001",
     ]
-    # dave matched neither filter's keys together: he is not in the output.
-    assert names(resources) == ["bob-stale", "erin-two-keys"]
+    assert names(resources) == ["bob-stale", "dave-abandoned"]
     assert {k["access_key_id"] for r in resources for k in r["c7n:unused-keys"]} == {
         "AKIAEXAMPLEBOB000001",
-        "AKIAEXAMPLEERIN00002",
+        "AKIAEXAMPLEDAVE00001",
     }
+    assert (
+        "policy:stale-keys user erin-two-keys: no key is both confirmed stale and matched by "
+        "the other filters; nothing to act on"
+    ) in caplog.messages
 
 
 def test_rotation_days_on_the_acting_path(replay, frozen, run_policy):

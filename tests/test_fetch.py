@@ -490,3 +490,24 @@ def test_account_policy_fails_when_never_ready(replay_from, frozen, run_policy, 
         run_policy(policy, replay)
     assert replay.operations() == ["ListAccountAliases", GET, GEN] + [GET, GEN] * 3 + [GET]
     assert policy_time.sleeps == [10] * 3
+
+
+def test_a_report_exactly_max_age_old_is_still_usable():
+    report = RawReport("user,arn\n", NOW - timedelta(hours=2), NOW - timedelta(hours=2))
+    assert report.usable(NOW, 7200)
+    assert not report.usable(NOW + timedelta(microseconds=1), 7200)
+
+
+def test_the_budget_allows_exactly_max_calls():
+    """MAX_CALLS calls, then any pause fails the fetch: the fifty-first call never comes."""
+    from c7n_keyage.fetch import MAX_CALLS, _Budget
+
+    budget = _Budget(3600, clock=lambda: NOW, sleep=lambda s: None)
+    for _ in range(MAX_CALLS - 1):
+        budget.call(dict)
+    budget.wait(1, "waiting")  # after 49 calls: one more may follow
+    budget.call(dict)
+    with pytest.raises(CredentialReportError, match=f"and {MAX_CALLS} call"):
+        budget.wait(1, "waiting")
+    with pytest.raises(CredentialReportError):
+        budget.call(dict)

@@ -428,3 +428,48 @@ def test_future_dates_in_rows_warn(replay, frozen, run_policy, caplog):
         "policy:stale-keys access-key-unused: user ahead: key slot 2: access_key_2_last_rotated is "
         "3000-01-01T00:00:00+00:00, more than a day in the future; counted as recent",
     ]
+
+
+def test_several_refusals_are_given_together(replay_from, run_policy):
+    policy = dict(
+        USER_POLICY,
+        filters=[{"not": [{"type": "access-key-unused"}]}],
+        actions=[{"type": "remove-keys", "matched": True}, {"type": "delete"}],
+    )
+    with pytest.raises(PolicyValidationError) as refused:
+        run_policy(policy, replay_from("test_report_only_flags_stale_keys"), validate=False)
+    message = str(refused.value)
+    assert message.startswith("policy:stale-keys filter access-key-unused: c7n's delete action ")
+    assert (
+        "(and leave access-keys out of delete's options); access-key-unused cannot be " in message
+    )
+
+
+def test_a_filter_without_a_manager_is_report_only():
+    """c7n's schema tools build filters without a resource manager."""
+    from c7n_keyage.filters import UserAccessKeyUnused
+
+    flt = UserAccessKeyUnused({"type": "access-key-unused"})
+    assert flt.validate() is flt
+    assert not flt.acts_on_keys() and not flt.verifies() and not flt.details_users()
+    assert flt.get_permissions() == ["iam:GenerateCredentialReport", "iam:GetCredentialReport"]
+    assert flt.policy_name() == "?"
+
+
+def test_root_keys_under_an_or_of_filters(replay_from, frozen, run_policy):
+    policy = {
+        "name": "root-keys",
+        "resource": "account",
+        "filters": [
+            {
+                "or": [
+                    {"type": "access-key-unused", "days": 90},
+                    {"type": "access-key-unused", "days": 36500, "rotation-days": 365},
+                ]
+            }
+        ],
+    }
+    (account,) = run_policy(policy, replay_from("test_root_keys_on_account")).resources
+    assert [(k["slot"], k["reasons"]) for k in account["c7n:unused-keys"]] == [
+        (1, ["unused", "unrotated"])
+    ]

@@ -59,22 +59,43 @@ def test_access_denied_for_every_user_stops_the_policy(
         "policy:stale-keys access denied reading user bob-stale's keys: the role running this "
         "policy needs iam:ListAccessKeys and iam:GetAccessKeyLastUsed ("
     )
+    # The message ends with the last error AWS gave, for the record.
+    assert "(An error occurred (AccessDenied) when calling the " in str(raised.value)
     # Every flagged user was tried (an SCP may deny one user only), and no key was touched.
     assert replay.operations() == REPORT_CALLS + calls * 3
 
 
-def test_one_denied_user_leaves_the_others_judged(replay, frozen, run_policy, caplog):
+def test_denied_users_leave_the_others_judged(replay, frozen, run_policy, caplog):
     caplog.set_level(logging.INFO, logger="custodian.keyage")
     policy = run_policy(disable_policy(disable=True), replay)
 
-    assert names(policy.resources) == ["dave-abandoned", "erin-two-keys"]
+    assert names(policy.resources) == ["erin-two-keys"]
     assert replay.params("UpdateAccessKey") == [
-        {"UserName": "dave-abandoned", "AccessKeyId": "AKIAEXAMPLEDAVE00001", "Status": "Inactive"},
-        {"UserName": "erin-two-keys", "AccessKeyId": "AKIAEXAMPLEERIN00002", "Status": "Inactive"},
+        {"UserName": "erin-two-keys", "AccessKeyId": "AKIAEXAMPLEERIN00002", "Status": "Inactive"}
     ]
     assert [p["UserName"] for p in replay.params("ListAccessKeys")] == FLAGGED_USERS
     (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert error.getMessage().startswith(
-        "policy:stale-keys access denied reading the keys of 1 user(s): bob-stale; the role "
-        "running this policy needs iam:ListAccessKeys and iam:GetAccessKeyLastUsed on them"
+    assert error.getMessage() == (
+        "policy:stale-keys access denied reading the keys of 2 user(s): bob-stale, "
+        "dave-abandoned; the role running this policy needs iam:ListAccessKeys and "
+        "iam:GetAccessKeyLastUsed on them (an SCP or a permissions boundary may deny it): "
+        "their keys are unknown and left alone; the other users' were judged"
     )
+
+
+def test_a_key_whose_last_use_fails_leaves_the_other_judged(replay, frozen, run_policy, caplog):
+    caplog.set_level(logging.WARNING, logger="custodian.keyage")
+    policy = run_policy(disable_policy(disable=True), replay)
+
+    assert [p["AccessKeyId"] for p in replay.params("UpdateAccessKey")] == [
+        "AKIAEXAMPLEBOB000001",
+        "AKIAEXAMPLEDAVE00001",
+        "AKIAEXAMPLEERIN00002",
+    ]
+    (erin,) = [r for r in policy.resources if r["UserName"] == "erin-two-keys"]
+    assert [k["access_key_id"] for k in erin["c7n:unused-keys"]] == ["AKIAEXAMPLEERIN00002"]
+    assert [m for m in caplog.messages if "could not be read" in m] == [
+        "policy:stale-keys user erin-two-keys: last use of key AKIAEXAMPLEERIN00001 could not "
+        "be read (An error occurred (NoSuchEntity) when calling the GetAccessKeyLastUsed "
+        "operation: no such key); its state is unknown, so nothing will act on it"
+    ]

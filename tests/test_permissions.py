@@ -69,3 +69,15 @@ def test_declared_permissions_are_all_used(replay, frozen, run_policy, filter_ca
     ((declared_perms, calls),) = filter_calls_are_declared
     made = {f"{service}:{operation}" for service, operation, _ in calls}
     assert made == declared_perms == REPORT | LIVE
+
+
+def test_the_report_source_declares_the_reports_calls(replay_from, frozen, run_policy):
+    policy = {
+        "name": "from-report",
+        "resource": "iam-user",
+        "source": "credential-report",
+        "filters": [{"type": "access-key-unused"}],
+    }
+    manager = run_policy(policy, replay_from("test_source_report_only")).resource_manager
+    assert set(manager.source.get_permissions()) == REPORT
+    assert set(manager.get_permissions()) >= REPORT

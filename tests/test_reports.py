@@ -137,3 +137,13 @@ def test_a_stricter_filter_of_the_same_run_fetches_again(replay, frozen, run_pol
 
 def names_of(resources) -> list[str]:
     return [r["UserName"] for r in resources]
+
+
+def test_spans_read_in_hours_below_two_days():
+    from datetime import timedelta
+
+    from c7n_keyage.reports import _span
+
+    assert _span(timedelta(hours=3)) == "3.0 hours"
+    assert _span(timedelta(minutes=90)) == "1.5 hours"
+    assert _span(timedelta(days=2)) == "2 days"

@@ -191,3 +191,29 @@ def test_no_earlier_findings_on_users_matched_another_way(
     # One listing and one report for both policies: they did share the records.
     assert replay.operations().count("ListUsers") == 1
     assert replay.operations().count("GetCredentialReport") == 1
+
+
+def test_a_listed_key_never_equals_a_report_entry():
+    listed = entry("A")
+    from_report = {"last_rotated": "2025-01-01T00:00:00+00:00", "c7n:match-type": "credential"}
+    assert scope.intersect_entries([listed], [from_report]) == []
+    assert scope.intersect_entries([from_report], [listed]) == []
+    assert scope.union_entries([listed], [from_report]) == [from_report, listed]
+
+
+def test_each_run_reads_keys_live_afresh(replay, frozen, run_policy):
+    """The same policy run twice (a warm Lambda, a test): the second run reads users, report
+    and keys again; nothing of the first run's reads is used."""
+    policy = run_policy(
+        {
+            "name": "ids",
+            "resource": "iam-user",
+            "filters": [{"type": "access-key-unused", "resolve-key-ids": True}],
+        },
+        replay,
+    )
+    first = list(replay.operations())
+    second = policy.run()
+
+    assert replay.operations() == first * 2
+    assert [r["UserName"] for r in second] == [r["UserName"] for r in policy.resources]
