@@ -117,7 +117,7 @@ def problems(policy: dict) -> list[str]:
                     "filters beside the or: block (they then narrow the users), or in a "
                     "policy of their own"
                 )
-        elif node.type == "credential" and str(node.data.get("key", "")).startswith("access_keys."):
+        elif node.type == "credential" and str(node.data.get("key")).startswith("access_keys."):
             found.append(
                 f"c7n's credential filter on {node.data['key']} cannot be combined with "
                 f"{FILTER} in a policy that acts on keys: it names keys by their report entry "

@@ -58,7 +58,7 @@ def account_report(
     used only while usable by ``settings.max_age``: a stricter policy fetches afresh.
     """
     account = manager.config.account_id
-    run = getattr(getattr(manager, "ctx", None), "execution_id", None)
+    run = manager.ctx.execution_id
     held = manager.__dict__.get(_HELD)
     if (
         held is not None

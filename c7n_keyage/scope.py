@@ -21,7 +21,6 @@ changed) and without users left with no matched key.
 
 from __future__ import annotations
 
-import copy
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +88,7 @@ def finish(manager: Any, resources: list[dict]) -> list[dict]:
     if not composition.key_actions(manager.data):
         return resources
     kept = []
-    policy = manager.data.get("name", "?")
+    policy = manager.data["name"]
     for resource in resources:
         ids = {m.get("AccessKeyId") for m in resource.get(MATCHED_KEYS) or ()} - {None}
         if not ids:
@@ -115,11 +114,9 @@ def enter(flt: Any, resources: list[dict]) -> None:
         return
     run = _state(flt.manager)
     if id(union) not in run.unions:
+        # The lists themselves: every merge below makes new ones, never changes these.
         run.unions[id(union)] = _Union(
-            {
-                id(r): (copy.deepcopy(r.get(MATCHED_KEYS)), copy.deepcopy(r.get(UNUSED_KEYS)))
-                for r in resources
-            }
+            {id(r): (r.get(MATCHED_KEYS), r.get(UNUSED_KEYS)) for r in resources}
         )
 
 
@@ -132,7 +129,8 @@ def record(flt: Any, resource: dict, matched: list[dict], unused: list[dict]) ->
             key = id(resource)
             state.matched[key] = union_entries(matched, state.matched.get(key))
             state.unused[key] = union_findings(unused, state.unused.get(key))
-            before_matched, before_unused = state.before.get(key, (None, None))
+            # An or: hands each branch the same records: the union began with this one.
+            before_matched, before_unused = state.before[key]
             resource[MATCHED_KEYS] = intersect_entries(state.matched[key], before_matched)
             resource[UNUSED_KEYS] = intersect_findings(state.unused[key], before_unused)
             return

@@ -529,7 +529,17 @@ def acting_fixtures() -> list[FixtureDir]:
         live_keys(union, user)
     for _ in FLAGGED_USERS:
         union.add("iam", "UpdateAccessKey", ok({}))
-    return [narrowed, rotation, union]
+    # uma: one key unused for 110 days (created 150 days ago), one for 260 (created 400).
+    uma = [
+        {"id": "AKIAEXAMPLEUMA000001", "created": days_ago(150), "used": days_ago(110)},
+        {"id": "AKIAEXAMPLEUMA000002", "created": days_ago(400), "used": days_ago(260)},
+    ]
+    intersect = add_users(FixtureDir("test_an_or_of_filters_narrows_to_the_first"), ["uma"])
+    intersect.add(
+        "iam", "GetCredentialReport", credential_report(report_csv([report_row("uma", uma)]))
+    )
+    live_keys(intersect, "uma", uma).add("iam", "UpdateAccessKey", ok({}))
+    return [narrowed, rotation, union, intersect]
 
 
 def scope_fixtures() -> list[FixtureDir]:

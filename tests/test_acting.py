@@ -109,3 +109,28 @@ def test_an_or_of_filters_after_another_intersects(replay, frozen, run_policy, c
         "AKIAEXAMPLEERIN00002": ["unused", "unrotated"],
     }
     assert sorted(names(resources)) == ["bob-stale", "dave-abandoned", "erin-two-keys"]
+
+
+def test_an_or_of_filters_narrows_to_the_first(replay, frozen, run_policy):
+    """uma's keys: one unused for 110 days, one for 260. Unused for 200 days, and (for 90
+    or for 30): only the 260-day key. c7n's own merge would unite the or:'s keys with the
+    first filter's and disable both."""
+    policy = disable_policy(disable=True)
+    policy["filters"] = [
+        {"type": "access-key-unused", "days": 200},
+        {
+            "or": [
+                {"type": "access-key-unused", "days": 90},
+                {"type": "access-key-unused", "days": 30},
+            ]
+        },
+    ]
+    (uma,) = run_policy(policy, replay).resources
+
+    assert replay.params("UpdateAccessKey") == [
+        {"UserName": "uma", "AccessKeyId": "AKIAEXAMPLEUMA000002", "Status": "Inactive"}
+    ]
+    assert [m["AccessKeyId"] for m in uma["c7n:matched-keys"]] == ["AKIAEXAMPLEUMA000002"]
+    assert [(k["access_key_id"], k["reasons"]) for k in uma["c7n:unused-keys"]] == [
+        ("AKIAEXAMPLEUMA000002", ["unused"])
+    ]

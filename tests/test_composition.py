@@ -74,6 +74,7 @@ CASES = [
     ([{"or": [{"not": [AKU]}, TAG]}], [REMOVE], [OR, NOT]),
     ([KEY_COLUMN, AKU], [REMOVE], [CREDENTIAL]),
     ([AKU, {"or": [ACCESS_KEY, TAG]}], [REMOVE], [ACCESS]),
+    ([AKU, {"and": [{"or": [ACCESS_KEY, TAG]}]}], [REMOVE], [ACCESS]),
     ([AKU], [{"type": "delete", "options": ["access-keys", "console-access"]}], [DELETE]),
     ([AKU], [{"type": "delete"}], [DELETE]),
     ([AKU], ["delete"], [DELETE]),

@@ -511,3 +511,16 @@ def test_the_budget_allows_exactly_max_calls():
         budget.wait(1, "waiting")
     with pytest.raises(CredentialReportError):
         budget.call(dict)
+
+
+def test_policy_report_options_reach_the_fetch(replay_from, frozen, run_policy, policy_time):
+    replay = replay_from("test_fetch_policy_not_present")
+    run_policy(with_report_options(USER_POLICY, report_delay=3), replay)
+    assert policy_time.sleeps == [3]
+
+
+def test_policy_without_generation_fails_on_no_report(replay_from, frozen, run_policy):
+    replay = replay_from("test_fetch_policy_not_present")
+    with pytest.raises(CredentialReportError, match="report_generate is false$"):
+        run_policy(with_report_options(USER_POLICY, report_generate=False), replay)
+    assert replay.operations() == USER_CALLS + [GET]

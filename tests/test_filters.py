@@ -473,3 +473,36 @@ def test_root_keys_under_an_or_of_filters(replay_from, frozen, run_policy):
     assert [(k["slot"], k["reasons"]) for k in account["c7n:unused-keys"]] == [
         (1, ["unused", "unrotated"])
     ]
+
+
+ROTATION_100 = {"type": "access-key-unused", "days": 36500, "rotation-days": 100}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [{"type": "access-key-unused", "days": 90}, ROTATION_100],
+        [{"or": [{"type": "access-key-unused", "days": 90}, ROTATION_100, {"tag:team": "red"}]}],
+    ],
+    ids=["and", "or-beside-a-tag"],
+)
+def test_two_filters_list_each_key_once_with_both_reasons(replay_from, frozen, run_policy, filters):
+    """Report only: bob's key is unused and unrotated; each filter found one reason."""
+    replay = replay_from("test_report_only_flags_stale_keys")
+    resources = run_policy(dict(USER_POLICY, filters=filters), replay).resources
+    bob = {r["UserName"]: r for r in resources}["bob-stale"]
+    assert [(k["slot"], k["reasons"]) for k in bob["c7n:unused-keys"]] == [
+        (1, ["unused", "unrotated"])
+    ]
+
+
+def test_several_bad_options_are_named_together(replay_from, run_policy):
+    policy = dict(
+        USER_POLICY, filters=[{"type": "access-key-unused", "days": 0, "report_delay": -1}]
+    )
+    with pytest.raises(PolicyValidationError) as refused:
+        run_policy(policy, replay_from("test_report_only_flags_stale_keys"), validate=False)
+    assert str(refused.value) == (
+        "policy:stale-keys filter access-key-unused: days: 0 is less than the minimum of 1; "
+        "report_delay: -1 is less than the minimum of 0"
+    )

@@ -9,11 +9,13 @@ while it is usable by each policy's ``report_max_age``.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+import pytest
 from c7n.utils import reset_session_cache
 
 from c7n_keyage.reports import CACHE_KEY
-from tests.placebo_fixtures import ACCOUNT_ID, FLAGGED_USERS
+from tests.placebo_fixtures import ACCOUNT_ID, FLAGGED_USERS, NOW
 
 USER_POLICY = {
     "name": "stale-keys",
@@ -147,3 +149,29 @@ def test_spans_read_in_hours_below_two_days():
     assert _span(timedelta(hours=3)) == "3.0 hours"
     assert _span(timedelta(minutes=90)) == "1.5 hours"
     assert _span(timedelta(days=2)) == "2 days"
+
+
+@pytest.mark.parametrize(
+    "served, requested, warns",
+    [
+        (NOW + timedelta(minutes=5), False, False),  # within the clock's tolerance
+        (NOW + timedelta(minutes=5, seconds=1), False, True),
+        (NOW - timedelta(hours=30), False, False),  # AWS's own report: any age, no warning
+        (NOW - timedelta(hours=4), True, False),  # made at our request, 4 hours: as AWS does
+        (NOW - timedelta(hours=4, seconds=1), True, True),
+        (NOW, True, False),
+    ],
+)
+def test_implausible_reports_warn_past_their_limits(caplog, served, requested, warns):
+    from c7n_keyage.fetch import RawReport
+    from c7n_keyage.reports import _warn_if_implausible
+
+    caplog.set_level(logging.WARNING, logger="custodian.keyage")
+    _warn_if_implausible(RawReport("", served, served, requested), NOW, "p")
+    assert bool(caplog.records) is warns
+
+
+def test_hours_are_read_to_a_tenth():
+    from c7n_keyage.reports import _span
+
+    assert _span(timedelta(seconds=4500.4)) == "1.3 hours"

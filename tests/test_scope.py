@@ -108,7 +108,7 @@ def test_a_policy_that_acts_on_keys_ends_with_exactly_its_matched_keys(caplog):
         UNUSED_KEYS: [finding("A", "unused"), finding("B", "unused"), finding("C", "unused")],
     }
     narrowed = {"UserName": "narrowed", MATCHED_KEYS: [], UNUSED_KEYS: [finding("D", "unused")]}
-    kept = scope.finish(Manager(ACTING), [both, narrowed])
+    kept = scope.finish(Manager(ACTING), [narrowed, both])
 
     assert kept == [both]
     assert [f["access_key_id"] for f in both[UNUSED_KEYS]] == ["A", "B"]
@@ -217,3 +217,25 @@ def test_each_run_reads_keys_live_afresh(replay, frozen, run_policy):
 
     assert replay.operations() == first * 2
     assert [r["UserName"] for r in second] == [r["UserName"] for r in policy.resources]
+
+
+def test_a_filter_run_on_its_own_keeps_a_run_of_its_own(replay_from, frozen, run_policy):
+    """Cloud Custodian's own unit tests call a filter's process() directly, outside
+    filter_resources: the filter still has a run to keep its live reads in."""
+    from c7n_keyage.testing import load_policy
+
+    replay = replay_from("test_resolve_key_ids")
+    policy = load_policy(
+        {
+            "name": "ids",
+            "resource": "iam-user",
+            "filters": [{"type": "access-key-unused", "resolve-key-ids": True}],
+        },
+        replay,
+    )
+    manager = policy.resource_manager
+    users = manager.augment(manager.source.resources({}))
+    (flt,) = manager.filters
+    flagged = flt.process(users)
+    assert [r["UserName"] for r in flagged] == ["bob-stale", "dave-abandoned", "erin-two-keys"]
+    assert "ListAccessKeys" in replay.operations()
