@@ -76,7 +76,7 @@ class AccessKeyUnused(Filter):
         return list(self.permissions)
 
     def policy_name(self) -> str:
-        return self.manager.data.get("name", "?") if self.manager else "?"
+        return self.manager.data["name"] if self.manager else "?"
 
     def settings(self) -> FetchSettings:
         data = {**{k: v["default"] for k, v in REPORT_OPTIONS.items()}, **self.data}

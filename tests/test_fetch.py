@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import c7n.utils
 import pytest
@@ -524,3 +524,51 @@ def test_policy_without_generation_fails_on_no_report(replay_from, frozen, run_p
     with pytest.raises(CredentialReportError, match="report_generate is false$"):
         run_policy(with_report_options(USER_POLICY, report_generate=False), replay)
     assert replay.operations() == USER_CALLS + [GET]
+
+
+def test_backoff_takes_up_to_a_fifth_off_each_pause(attempt, monkeypatch):
+    monkeypatch.setattr(c7n.utils.random, "random", lambda: 0.5)
+    result = attempt("throttled_always")
+    assert result.sleeps == [d * 0.9 for d in BACKOFF]
+
+
+class Served:
+    """An endpoint that serves one report, dated as given."""
+
+    def __init__(self, generated: datetime):
+        self.generated = generated
+
+    def get_credential_report(self):
+        return {"Content": "user,arn\n", "GeneratedTime": self.generated}
+
+    def generate_credential_report(self):
+        raise AssertionError("a usable report is never regenerated")
+
+
+@pytest.mark.parametrize(
+    "generated",
+    [
+        NOW - timedelta(days=1),  # exactly report_max_age old: still usable
+        (NOW - timedelta(hours=1)).replace(tzinfo=None),  # naive: taken as UTC
+        (NOW - timedelta(hours=1)).astimezone(timezone(timedelta(hours=2))),  # another zone
+    ],
+    ids=["max-age", "naive", "offset"],
+)
+def test_a_usable_report_is_used_as_served(generated):
+    report = fetch_report(Served(generated), FetchSettings(max_age=86400), clock=lambda: NOW)
+    expected = generated if generated.tzinfo else generated.replace(tzinfo=timezone.utc)
+    assert report.generated == expected and report.as_of == expected
+
+
+def test_an_exhausted_budget_names_the_last_state(attempt):
+    from c7n_keyage.fetch import _Budget
+
+    assert (
+        _Budget(1, lambda: NOW, lambda s: None)
+        .exhausted()
+        .args[0]
+        .endswith("last state: no call made")
+    )
+    # The old report served while the new one is made, and no time left to wait for it.
+    result = attempt("too_old_served_while_generating", timeout=5)
+    assert str(result.error).endswith("last state: GenerateCredentialReport State STARTED")

@@ -34,6 +34,7 @@ class Manager:
 
     def filter_resources(self, resources, event=None):
         self.seen = [dict(r) for r in resources]
+        self.event = event
         return [r for r in resources if self.keep(r)]
 
 
@@ -135,7 +136,8 @@ def test_bind_wraps_the_managers_filtering_once():
         {"UserName": "dropped"},
     ]
     # The filters saw clean records; the one left with no matched key is not returned.
-    assert manager.filter_resources(records) == []
+    assert manager.filter_resources(records, {"detail": "an event"}) == []
+    assert manager.event == {"detail": "an event"}  # c7n's event filters need it
     assert manager.seen == [{"UserName": "kept"}, {"UserName": "dropped"}]
     scope.bind(None)  # a filter built without a manager (c7n's schema tools): nothing to do
 
