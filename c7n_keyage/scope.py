@@ -219,4 +219,5 @@ def ancestors(flt: Any) -> list[Any]:
                 return found
         return None
 
-    return path(getattr(flt.manager, "filters", None) or [], []) or []
+    # Only managers with a filter registry (iam-user, account) run this filter.
+    return path(flt.manager.filters, []) or []

@@ -539,7 +539,15 @@ def acting_fixtures() -> list[FixtureDir]:
         "iam", "GetCredentialReport", credential_report(report_csv([report_row("uma", uma)]))
     )
     live_keys(intersect, "uma", uma).add("iam", "UpdateAccessKey", ok({}))
-    return [narrowed, rotation, union, intersect]
+    # An or: alone, whose first branch flags both of uma's keys and the second one of them.
+    unites = add_users(FixtureDir("test_an_or_of_filters_unites_what_each_branch_flagged"), ["uma"])
+    unites.add(
+        "iam", "GetCredentialReport", credential_report(report_csv([report_row("uma", uma)]))
+    )
+    live_keys(unites, "uma", uma)
+    for _ in uma:
+        unites.add("iam", "UpdateAccessKey", ok({}))
+    return [narrowed, rotation, union, intersect, unites]
 
 
 def scope_fixtures() -> list[FixtureDir]:

@@ -134,3 +134,26 @@ def test_an_or_of_filters_narrows_to_the_first(replay, frozen, run_policy):
     assert [(k["access_key_id"], k["reasons"]) for k in uma["c7n:unused-keys"]] == [
         ("AKIAEXAMPLEUMA000002", ["unused"])
     ]
+
+
+def test_an_or_of_filters_unites_what_each_branch_flagged(replay, frozen, run_policy):
+    """uma's keys: one unused for 110 days, one for 260. Unused for 100 days, or for 200:
+    the first branch flags both keys, the second only the 260-day one; both are disabled
+    and listed, whatever the later branch found."""
+    policy = disable_policy(disable=True)
+    policy["filters"] = [
+        {
+            "or": [
+                {"type": "access-key-unused", "days": 100},
+                {"type": "access-key-unused", "days": 200},
+            ]
+        },
+    ]
+    (uma,) = run_policy(policy, replay).resources
+
+    both = ["AKIAEXAMPLEUMA000001", "AKIAEXAMPLEUMA000002"]
+    assert [p["AccessKeyId"] for p in replay.params("UpdateAccessKey")] == both
+    assert [m["AccessKeyId"] for m in uma["c7n:matched-keys"]] == both
+    assert [(k["access_key_id"], k["reasons"]) for k in uma["c7n:unused-keys"]] == [
+        (key, ["unused"]) for key in both
+    ]
