@@ -12,7 +12,7 @@ OLD_PY      := $(OLD_VENV)/bin/python
 OLD_STAMP   := $(OLD_VENV)/.installed
 OLD_LOG     := $(OLD_VENV)/pytest.log
 
-# make mutation: mutmut over the pure core, in a venv with the dependencies but not the package.
+# make mutation: mutmut over the core and the shell, in a venv with the dependencies but not the package.
 MUT_VENV  := .venv-mutation
 MUT_PY    := $(MUT_VENV)/bin/python
 MUT_STAMP := $(MUT_VENV)/.installed
@@ -92,7 +92,7 @@ bench-overview: install
 reliability: install
 	$(PY) -m tools.reliability
 
-# Mutation testing of the pure core (about 5 minutes): writes docs/mutation.json and the
+# Mutation testing of the core and the shell (about 25 minutes): writes docs/mutation.json and the
 # mutation section of docs/reliability.md; fails on any survivor tools/mutation.py does not explain.
 mutation: $(MUT_STAMP)
 	$(MUT_PY) -m tools.mutation
