@@ -137,13 +137,15 @@ class RetiredKeys(AccessKeyUnused):
     """
 
     schema = type_schema("retired-keys", **OPTIONS, **REPORT_OPTIONS)
+    permissions = live.PERMISSIONS
 
     def on_report(self) -> bool:
         data = self.manager.data if self.manager else {}
         return data.get("source") == source.NAME
 
     def get_permissions(self):
-        return list(live.PERMISSIONS) + (list(REPORT_PERMISSIONS) if self.on_report() else [])
+        # On the report source, the report's too.
+        return list(self.permissions) + (list(REPORT_PERMISSIONS) if self.on_report() else [])
 
     def selects(self, record: Record, now: datetime) -> bool:
         if "policy" in self.data and record.policy != self.data["policy"]:
