@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from botocore import xform_name
 from botocore.exceptions import ClientError
 from c7n.actions import BaseAction
 from c7n.exceptions import PolicyValidationError
@@ -102,12 +103,8 @@ class LifecycleAction(BaseAction):
         results.append(result(user, key_id, outcome, reason))
 
     def call(self, client: Any, operation: str, **params) -> None:
-        method = getattr(client, _snake(operation))
+        method = getattr(client, xform_name(operation))
         self.manager.retry(method, **params)
-
-
-def _snake(operation: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
 
 
 class RetireKeys(LifecycleAction):
