@@ -6,6 +6,7 @@ A record is trusted only when its tag value is an ISO 8601 time with a zone, not
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -37,8 +38,26 @@ def test_format_converts_to_utc():
     assert format_time(datetime(2026, 12, 2, 14, 0, 5, tzinfo=plus_two)) == "2026-12-02T12:00:05Z"
 
 
+@pytest.fixture
+def tokyo(monkeypatch):
+    """The machine's local time zone nine hours ahead of UTC: no UTC by accident."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_written_and_read_in_utc_whatever_the_local_zone(tokyo):
+    plus_two = timezone(timedelta(hours=2))
+    assert format_time(datetime(2026, 12, 2, 14, 0, 5, tzinfo=plus_two)) == "2026-12-02T12:00:05Z"
+    (record,), _ = parse_records([{"Key": TAG, "Value": "2026-12-01T14:00:00+02:00 p"}], NOW)
+    assert record.retired_at.utcoffset() == timedelta(0)
+    assert record.retired_at == datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
+
+
 def test_format_refuses_a_naive_time_and_a_bad_key_id():
-    with pytest.raises(ValueError, match="time zone"):
+    with pytest.raises(ValueError, match="^a retirement time must carry its time zone$"):
         format_time(datetime(2026, 12, 2))
     with pytest.raises(ValueError, match="not an access key ID"):
         format_record("AKIA SHORT", NOW, "p")

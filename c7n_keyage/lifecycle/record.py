@@ -97,7 +97,8 @@ def parse_records(tags: Iterable[dict], now: datetime) -> tuple[list[Record], li
     tags with the lifecycle's prefix that cannot be trusted. Other tags are ignored."""
     records, problems = [], []
     for tag in tags:
-        key, value = tag.get("Key", ""), tag.get("Value", "")
+        # IAM's tags always carry both (an empty value is "").
+        key, value = tag["Key"], tag["Value"]
         if not key.startswith(TAG_PREFIX):
             continue
         key_id = key[len(TAG_PREFIX) :]
