@@ -15,14 +15,19 @@ import itertools
 import json
 import pathlib
 import re
+from datetime import datetime, timezone
 
 import pytest
 
+from c7n_keyage.lifecycle.record import PREFIX, format_record
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SNIPPET = json.loads((REPO / "docs" / "keyage-tag-guard-scp.json").read_text())
-PREFIX = "c7n-keyage:"
 CUSTODIAN_ROLE = "arn:aws:iam::111111111111:role/custodian-keyage"
-RECORD = "c7n-keyage:retired:AKIAEXAMPLE000000001"
+# The tag key a retirement writes, as the lifecycle formats it.
+RECORD, _ = format_record(
+    "AKIAEXAMPLE000000001", datetime(2026, 12, 2, 12, tzinfo=timezone.utc), "retire-90"
+)
 
 
 def like(pattern: str, value: str) -> bool:
@@ -59,6 +64,7 @@ def case_variants(text: str):
 
 def test_names_the_tag_actions_and_the_prefix():
     assert SNIPPET["Version"] == "2012-10-17"
+    assert RECORD.startswith(PREFIX) and PREFIX == "c7n-keyage:"
     actions = {a for s in SNIPPET["Statement"] for a in s["Action"]}
     assert {"iam:TagUser", "iam:UntagUser"} <= actions
     patterns = {
@@ -102,4 +108,4 @@ def test_every_case_variant_of_the_prefix_is_reserved():
     variants = case_variants(PREFIX)
     assert len(variants) == 2**8
     for variant in variants:
-        assert denied("iam:TagUser", [f"{variant}retired:AKIAEXAMPLE000000001"], someone), variant
+        assert denied("iam:TagUser", [variant + RECORD[len(PREFIX) :]], someone), variant
