@@ -19,6 +19,13 @@ below and no other, so ``validate()`` refuses the rest, saying why (``problems``
 - no c7n ``delete`` that deletes access keys: it deletes every key of a matched user,
   fresh ones included, on the report's word.
 
+The key lifecycle's actions have rules of their own (``lifecycle_problems``): one lifecycle
+action per policy; ``retire-keys`` only beside ``access-key-unused`` (it retires the keys
+that filter confirmed) and never with ``remove-keys``; ``restore-keys`` and
+``delete-retired-keys`` only with a ``retired-keys`` filter that every matched user passed
+(not inside ``not:`` or ``or:``), and ``delete-retired-keys`` only after a grace of at least
+a day (that filter's ``days``).
+
 Pure: policy data in, answers out; no c7n object is needed.
 """
 
@@ -28,8 +35,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 # Actions that change the keys named in c7n:matched-keys.
-KEY_ACTIONS = frozenset({"remove-keys"})
+KEY_ACTIONS = frozenset({"remove-keys", "retire-keys"})
 FILTER = "access-key-unused"
+RETIRED_FILTER = "retired-keys"
+RETIRE, RESTORE, DELETE = "retire-keys", "restore-keys", "delete-retired-keys"
+LIFECYCLE_ACTIONS = (RETIRE, RESTORE, DELETE)
 BLOCKS = ("and", "or", "not")
 
 
@@ -99,6 +109,7 @@ def problems(policy: dict) -> list[str]:
                 "confirmed stale, use remove-keys with matched: true and disable: false (and "
                 "leave access-keys out of delete's options)"
             )
+    found += lifecycle_problems(policy)
     if not key_actions(policy):
         return found
     for node in nodes(policy.get("filters") or []):
@@ -138,3 +149,54 @@ def _deletes_keys(action: dict) -> bool:
     # c7n's iam-user delete: without options it deletes everything, keys included.
     options = action.get("options")
     return not options or "access-keys" in options
+
+
+def retired_filters(policy: dict) -> list[dict]:
+    """The ``retired-keys`` filters every matched user passed: not inside ``not:``/``or:``."""
+    return [
+        node.data
+        for node in nodes(policy.get("filters") or [])
+        if node.type == RETIRED_FILTER and not {"not", "or"} & set(node.ancestors)
+    ]
+
+
+def grace_days(policy: dict) -> int:
+    """``delete-retired-keys``' grace: the largest ``days`` of the policy's ``retired-keys``."""
+    return max((f.get("days", 0) for f in retired_filters(policy)), default=0)
+
+
+def lifecycle_problems(policy: dict) -> list[str]:
+    """Why the policy's lifecycle actions cannot keep their promises; empty when they can."""
+    names = [a.get("type") for a in actions(policy) if a.get("type") in LIFECYCLE_ACTIONS]
+    if not names:
+        return []
+    found = []
+    if len(names) > 1:
+        found.append(
+            f"one lifecycle action per policy, not {', '.join(names)}: each acts on the keys "
+            "as its filters saw them, so a second one would act on keys the first changed"
+        )
+    if RETIRE in names:
+        if not any(node.type == FILTER for node in nodes(policy.get("filters") or [])):
+            found.append(
+                f"retire-keys needs an {FILTER} filter in the policy: it retires exactly the "
+                f"keys that filter confirmed stale on the live API (c7n:matched-keys)"
+            )
+        if any(a.get("type") == "remove-keys" for a in actions(policy)):
+            found.append(
+                "retire-keys and remove-keys cannot share a policy: both act on the same keys, "
+                "and a key removed without its record could not be restored"
+            )
+    if {RESTORE, DELETE} & set(names) and not retired_filters(policy):
+        found.append(
+            f"{' and '.join(n for n in names if n != RETIRE)} needs a {RETIRED_FILTER} filter "
+            "in the policy, not inside not: or or: (it acts on the records that filter "
+            "matched, and on nothing else)"
+        )
+    elif DELETE in names and grace_days(policy) < 1:
+        found.append(
+            f"delete-retired-keys needs a grace period: set days (1 or more) on the "
+            f"{RETIRED_FILTER} filter, e.g. days: 30 deletes keys retired more than 30 days ago "
+            "and unused since"
+        )
+    return found

@@ -1,6 +1,8 @@
 """Put the plugin on c7n's registries; safe to call any number of times.
 
-The filter goes on ``iam-user`` and ``account``. The ``credential-report`` source goes in
+The filter goes on ``iam-user`` and ``account``; the key lifecycle's filter
+(``retired-keys``) and actions (``retire-keys``, ``restore-keys``, ``delete-retired-keys``)
+on ``iam-user``. The ``credential-report`` source goes in
 c7n's global ``sources`` registry as soon as ``c7n.query`` is imported (the policy schema's
 ``source`` enum is built from it, so the stock ``custodian validate`` accepts it; the
 source itself refuses every resource but ``iam-user``), and in ``iam-user``'s
@@ -12,6 +14,11 @@ from __future__ import annotations
 from types import ModuleType
 
 NAME = "access-key-unused"
+LIFECYCLE_ACTIONS = {
+    "retire-keys": "RetireKeys",
+    "restore-keys": "RestoreKeys",
+    "delete-retired-keys": "DeleteRetiredKeys",
+}
 
 
 def register_module(module: ModuleType) -> None:
@@ -22,8 +29,14 @@ def register_module(module: ModuleType) -> None:
         _register(module.sources, source.NAME, source.CredentialReportSource)
     elif module.__name__ == "c7n.resources.iam":
         from c7n_keyage import filters, source
+        from c7n_keyage.lifecycle import actions as lifecycle
+        from c7n_keyage.lifecycle import filters as lifecycle_filters
 
         _register(module.User.filter_registry, NAME, filters.UserAccessKeyUnused)
+        # The key lifecycle (issue 15): iam-user only.
+        _register(module.User.filter_registry, "retired-keys", lifecycle_filters.RetiredKeys)
+        for name, cls in LIFECYCLE_ACTIONS.items():
+            _register(module.User.action_registry, name, getattr(lifecycle, cls))
         if module.User.source_mapping.get(source.NAME) is not source.CredentialReportSource:
             # A copy: c7n's mapping is a class attribute that other code may hold.
             module.User.source_mapping = {

@@ -339,7 +339,9 @@ def _parse_key(slot: int, raw: list, user: str, problems: list[str]) -> AccessKe
     active_raw, rotated_raw, used_raw, service_raw, region_raw = raw
     active = (active_raw or "").strip().lower()
     if active == "false":
-        return AccessKey(slot, False)
+        # An inactive key keeps its creation date (the lifecycle's credential-report screen
+        # tells a disabled key from an empty slot by it); "N/A" there means no key.
+        return AccessKey(slot, False, _date_or_none(rotated_raw))
     if active != "true":
         problems.append(_problem(user, slot, "active", active_raw, "key not judged"))
         return None
@@ -381,6 +383,7 @@ def future_problems(row: UserRow, now: datetime) -> tuple[str, ...]:
         f"user {row.user}: key slot {key.slot}: access_key_{key.slot}_{column} is "
         f"{value.isoformat()}, more than a day in the future; counted as recent"
         for key in row.keys
+        if key.active
         for column, value in (("last_rotated", key.last_rotated), ("last_used_date", key.last_used))
         if isinstance(value, datetime) and value - now > _FUTURE
     )

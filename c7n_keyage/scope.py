@@ -34,8 +34,12 @@ REASONS = (UNUSED, NEVER_USED, UNROTATED)
 log = logging.getLogger("custodian.keyage")
 
 ACCESS_KEYS = "c7n:AccessKeys"
+# The key lifecycle's (lifecycle/filters.py): the records a retired-keys filter matched,
+# and the tags it refused as records.
+RETIRED_KEYS = "c7n:retired-keys"
+REFUSED_RECORDS = "c7n:retired-keys-refused"
 # What a policy run writes about keys on a record: never another run's to reuse.
-POLICY_ANNOTATIONS = (MATCHED_KEYS, UNUSED_KEYS, ACCESS_KEYS)
+POLICY_ANNOTATIONS = (MATCHED_KEYS, UNUSED_KEYS, ACCESS_KEYS, RETIRED_KEYS, REFUSED_RECORDS)
 # On the policy's resource manager: the wrapper is installed, and this run's state.
 _BOUND = "_c7n_keyage_scoped"
 _RUN = "_c7n_keyage_run"
@@ -54,13 +58,14 @@ class _Union:
 class _Run:
     unions: dict[int, _Union] = field(default_factory=dict)
     live: dict[str, Any] = field(default_factory=dict)  # user -> what the live API said
+    records: dict[str, Any] = field(default_factory=dict)  # user -> lifecycle records read
 
 
 def bind(manager: Any) -> None:
     """Make ``manager`` (a policy's resource manager) scope each run; idempotent.
 
-    Only the managers of policies that use ``access-key-unused`` are bound: every other
-    policy filters exactly as c7n does.
+    Only the managers of policies that use ``access-key-unused`` or ``retired-keys`` are
+    bound: every other policy filters exactly as c7n does.
     """
     if manager is None or manager.__dict__.get(_BOUND):
         return
@@ -154,6 +159,12 @@ def live_reads(manager: Any) -> dict[str, Any]:
     """What the live API said of each user's keys in this run, for the policy's filters to
     share (``acting.py`` reads and fills it)."""
     return _state(manager).live
+
+
+def lifecycle_reads(manager: Any) -> dict[str, Any]:
+    """The lifecycle records and key states read for each user in this run
+    (``lifecycle/filters.py`` fills it, the lifecycle's actions read it)."""
+    return _state(manager).records
 
 
 def _state(manager: Any) -> _Run:

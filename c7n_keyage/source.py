@@ -31,6 +31,8 @@ from c7n_keyage.report import ROOT_USER, Report, UserRow
 
 NAME = "credential-report"
 FILTER = "access-key-unused"
+# Filters that read the report themselves, and so may come first on this source.
+FIRST_FILTERS = (FILTER, "retired-keys")
 
 log = logging.getLogger("custodian.keyage")
 
@@ -47,9 +49,10 @@ class CredentialReportSource:
                 f"not {manager.type}"
             )
         filters = manager.data.get("filters") or [{}]
-        if not (isinstance(filters[0], dict) and filters[0].get("type") == FILTER):
+        if not (isinstance(filters[0], dict) and filters[0].get("type") in FIRST_FILTERS):
             raise PolicyValidationError(
-                f"policy:{policy} source {NAME} needs {FILTER} as the policy's first filter: "
+                f"policy:{policy} source {NAME} needs {' or '.join(FIRST_FILTERS)} as the "
+                "policy's first filter: "
                 "the users it yields carry no tags or other per-user detail until that "
                 f"filter adds them to the users it flags, so an earlier filter would see "
                 "users without them"
@@ -72,8 +75,8 @@ class CredentialReportSource:
         return resources
 
     def report(self) -> Report:
-        # The policy's first filter is access-key-unused (checked above): its options say
-        # how to fetch, and it reads the same fetch afterwards.
+        # The policy's first filter is access-key-unused or retired-keys (checked above):
+        # its options say how to fetch, and it reads the same fetch afterwards.
         return self.manager.filters[0].get_report()
 
 

@@ -114,7 +114,9 @@ def verify(
 
 def _slot(key: LiveKey, reported: Sequence[AccessKey], live: Sequence[LiveKey]) -> int:
     second = _second(key.created)
-    slots = [k.slot for k in reported if k.last_rotated and _second(k.last_rotated) == second]
+    slots = [
+        k.slot for k in _active(reported) if k.last_rotated and _second(k.last_rotated) == second
+    ]
     twins = [k for k in live if _second(k.created) == second]
     return slots[0] if len(slots) == 1 and len(twins) == 1 else 0
 
@@ -126,7 +128,10 @@ def _why_cleared(key: AccessKey, reported: Sequence[AccessKey], live: Sequence[L
     same = [k for k in live if _second(k.created) == second]
     if not same:
         return "deleted or replaced since the report"
-    if sum(1 for k in reported if k.last_rotated and _second(k.last_rotated) == second) > 1:
+    if (
+        sum(1 for k in _active(reported) if k.last_rotated and _second(k.last_rotated) == second)
+        > 1
+    ):
         return (
             "it has a twin created in the same second, which the report cannot tell apart; "
             "no live key of that second is stale"
@@ -140,6 +145,11 @@ def _why_cleared(key: AccessKey, reported: Sequence[AccessKey], live: Sequence[L
     if key.last_used is None:
         return f"first used since the report (last used {used.isoformat()})"
     return f"used since the report (last used {used.isoformat()})"
+
+
+def _active(reported: Sequence[AccessKey]) -> list[AccessKey]:
+    # Slots are named, and twins told, among the keys the report judged: active ones.
+    return [k for k in reported if k.active]
 
 
 def _second(moment: datetime) -> datetime:

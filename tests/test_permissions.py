@@ -81,3 +81,50 @@ def test_the_report_source_declares_the_reports_calls(replay_from, frozen, run_p
     manager = run_policy(policy, replay_from("test_source_report_only")).resource_manager
     assert set(manager.source.get_permissions()) == REPORT
     assert set(manager.get_permissions()) >= REPORT
+
+
+LIFECYCLE_READS = {"iam:ListUserTags", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"}
+
+
+@pytest.mark.parametrize(
+    "fixture, policy, actions",
+    [
+        (
+            "test_retire_keys_records_then_disables",
+            "RETIRE",
+            {"iam:TagUser", "iam:UpdateAccessKey", "iam:UntagUser"},
+        ),
+        ("test_restore_keys", "RESTORE", {"iam:UpdateAccessKey", "iam:UntagUser"}),
+        (
+            "test_delete_retired_keys_after_grace",
+            "DELETE",
+            {"iam:DeleteAccessKey", "iam:UntagUser"},
+        ),
+    ],
+    ids=["retire", "restore", "delete"],
+)
+def test_lifecycle_declares_every_call_it_makes(
+    replay_from, frozen, run_policy, fixture, policy, actions
+):
+    from tests import test_lifecycle_actions
+
+    replay = replay_from(fixture)
+    loaded = run_policy(getattr(test_lifecycle_actions, policy), replay)
+    (action,) = loaded.resource_manager.actions
+    assert set(action.get_permissions()) == actions
+    made = {f"{service}:{operation}" for service, operation, _ in replay.calls}
+    assert made <= set(loaded.get_permissions())
+    if policy != "RETIRE":
+        (flt,) = loaded.resource_manager.filters
+        assert set(flt.get_permissions()) == LIFECYCLE_READS
+
+
+def test_retired_keys_on_the_report_source_declares_the_reports_calls(
+    replay_from, frozen, run_policy
+):
+    from tests.test_lifecycle_actions import DELETE
+
+    policy = dict(DELETE, source="credential-report")
+    loaded = run_policy(policy, replay_from("test_delete_on_the_report_source"))
+    (flt,) = loaded.resource_manager.filters
+    assert set(flt.get_permissions()) == LIFECYCLE_READS | REPORT

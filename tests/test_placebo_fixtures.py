@@ -1,5 +1,5 @@
 """The committed placebo fixtures are exactly what ``tests/placebo_fixtures.py`` (and
-``tests/placebo_defaults.py``) write."""
+``tests/placebo_defaults.py``, ``tests/placebo_lifecycle.py``) write."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import json
 
 import pytest
 
-from tests import placebo_defaults
+from tests import placebo_defaults, placebo_lifecycle
 from tests.placebo_fixtures import PLACEBO, every_fixture
 
 
 @pytest.mark.parametrize(
-    "fixtures", every_fixture() + placebo_defaults.all_fixtures(), ids=lambda f: f.path.name
+    "fixtures",
+    every_fixture() + placebo_defaults.all_fixtures() + placebo_lifecycle.lifecycle_fixtures(),
+    ids=lambda f: f.path.name,
 )
 def test_committed_fixtures_are_current(fixtures):
     on_disk = {p.name: json.loads(p.read_text()) for p in fixtures.path.glob("*.json")}

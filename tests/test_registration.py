@@ -201,3 +201,98 @@ def test_policies_without_the_filter_filter_exactly_as_c7n_does(replay_from, fro
     assert "filter_resources" in vars(ours)
     assert "filter_resources" not in vars(theirs)
     assert type(theirs).filter_resources is QueryResourceManager.filter_resources
+
+
+LIFECYCLE = {
+    "filters": {"retired-keys": "RetiredKeys"},
+    "actions": {
+        "retire-keys": "RetireKeys",
+        "restore-keys": "RestoreKeys",
+        "delete-retired-keys": "DeleteRetiredKeys",
+    },
+}
+
+
+REGISTERED = """
+import json, sys
+from c7n.resources import load_resources
+load_resources(("aws.iam-user", "aws.account"))
+from c7n.resources.iam import User
+from c7n.resources.account import Account
+wanted = json.loads(sys.argv[1])
+registries = {"filters": User.filter_registry, "actions": User.action_registry}
+print(json.dumps({k: {n: getattr(registries[k].get(n), "__name__", None) for n in names}
+                  for k, names in wanted.items()}))
+print(json.dumps([n for n in wanted["actions"] if Account.action_registry.get(n)]
+                 + [n for n in wanted["filters"] if Account.filter_registry.get(n)]))
+print(User.action_registry.get("remove-keys").__module__,
+      User.filter_registry.get("credential").__module__)
+"""
+
+
+def test_lifecycle_is_registered_on_iam_user_only_beside_c7ns_own():
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-c", REGISTERED, json.dumps(LIFECYCLE)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    registered, on_account, own = out.stdout.splitlines()
+    assert json.loads(registered) == LIFECYCLE
+    assert json.loads(on_account) == []
+    # c7n's own key action and credential filter are still c7n's.
+    assert own.split() == ["c7n.resources.iam", "c7n.resources.iam"]
+
+
+@pytest.mark.parametrize(
+    "path, phrases",
+    [
+        (
+            "aws.iam-user.actions.retire-keys",
+            ["Retire the stale keys", "- type: retire-keys", "TagUser"],
+        ),
+        (
+            "aws.iam-user.actions.restore-keys",
+            ["Re-enable the retired keys", "- type: restore-keys"],
+        ),
+        (
+            "aws.iam-user.actions.delete-retired-keys",
+            ["Delete the retired keys", "- type: delete-retired-keys"],
+        ),
+        (
+            "aws.iam-user.filters.retired-keys",
+            ["Find IAM users with access keys retired", "within-hours", "- type: retired-keys"],
+        ),
+    ],
+    ids=["retire", "restore", "delete", "filter"],
+)
+def test_stock_schema_shows_the_lifecycles_docs(path, phrases):
+    out = cli("custodian", "schema", path)
+    assert out.returncode == 0, out.stderr
+    for phrase in phrases:
+        assert phrase in out.stdout, phrase
+
+
+def test_stock_validate_refuses_a_lifecycle_policy_saying_why(tmp_path):
+    import yaml
+
+    policy = tmp_path / "retire.yml"
+    policy.write_text(
+        yaml.safe_dump(
+            {
+                "policies": [
+                    {
+                        "name": "retire-without-the-filter",
+                        "resource": "iam-user",
+                        "filters": [{"tag:team": "present"}],
+                        "actions": [{"type": "retire-keys"}],
+                    }
+                ]
+            }
+        )
+    )
+    out = cli("custodian", "validate", str(policy))
+    assert out.returncode != 0
+    assert "retire-keys needs an access-key-unused filter in the policy" in out.stderr

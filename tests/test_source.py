@@ -120,6 +120,9 @@ def test_source_dryrun_makes_no_change(replay_from, frozen, run_policy):
     assert "UpdateAccessKey" not in replay.operations()
 
 
+FIRST = "needs access-key-unused or retired-keys as the policy's first filter"
+
+
 @pytest.mark.parametrize("schema", [True, False], ids=["validated", "schema-skipped"])
 @pytest.mark.parametrize(
     "policy, message",
@@ -131,16 +134,19 @@ def test_source_dryrun_makes_no_change(replay_from, frozen, run_policy):
         ),
         (
             dict(SOURCE, filters=[{"tag:keyage-exempt": "absent"}, *SOURCE["filters"]]),
-            "^policy:stale-keys-large source credential-report needs access-key-unused as the "
-            "policy's first filter: the users it yields carry no tags or other per-user "
-            "detail until that filter adds them to the users it flags, so an earlier filter "
-            "would see users without them$",
+            "^policy:stale-keys-large source credential-report needs access-key-unused or "
+            "retired-keys as the policy's first filter: the users it yields carry no tags or "
+            "other per-user detail until that filter adds them to the users it flags, so an "
+            "earlier filter would see users without them$",
         ),
         (
             dict(SOURCE, filters=[{"or": SOURCE["filters"]}]),
-            "needs access-key-unused as the policy's first filter",
+            FIRST,
         ),
-        (dict(SOURCE, filters=[]), "needs access-key-unused as the policy's first filter"),
+        (
+            dict(SOURCE, filters=[]),
+            FIRST,
+        ),
     ],
     ids=["other-resource", "filter-before", "nested", "no-filter"],
 )

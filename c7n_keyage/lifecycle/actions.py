@@ -1,0 +1,373 @@
+"""The lifecycle's actions on ``iam-user``: ``retire-keys``, ``restore-keys``,
+``delete-retired-keys``.
+
+Each returns one result per key, ``{"UserName", "AccessKeyId", "outcome", "reason"}``
+(outcome ``retired``, ``restored``, ``deleted``, ``record-removed``, ``kept``, ``refused`` or
+``failed``), which c7n writes to the run's ``action-<name>`` file; each change is logged at
+INFO with user, key and reason. One user's failure never stops the others. Under
+``--dryrun`` c7n runs no action: each logs what it would do as the policy's filtering ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from c7n.actions import BaseAction
+from c7n.exceptions import PolicyValidationError
+from c7n.utils import local_session, type_schema
+
+from c7n_keyage import composition, scope
+from c7n_keyage.fetch import DENIED, error_code, utcnow
+from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS
+from c7n_keyage.lifecycle import plan
+from c7n_keyage.lifecycle.live import UserRecords
+from c7n_keyage.lifecycle.record import Record, format_record
+
+log = logging.getLogger("custodian.keyage")
+
+RETIRED, RESTORED, DELETED = "retired", "restored", "deleted"
+RECORD_REMOVED, KEPT, REFUSED, FAILED = "record-removed", "kept", "refused", "failed"
+# Where the preview wrapper is installed on the policy's resource manager.
+_PREVIEW = "_c7n_keyage_preview"
+
+
+def result(user: str, key_id: str, outcome: str, reason: str) -> dict:
+    return {"UserName": user, "AccessKeyId": key_id, "outcome": outcome, "reason": reason}
+
+
+def _failure(operation: str, error: ClientError) -> str:
+    code = error_code(error)
+    if code in DENIED:
+        return f"access denied to iam:{operation} ({code}): the role needs iam:{operation}"
+    return f"{operation} failed ({code})"
+
+
+class LifecycleAction(BaseAction):
+    """Shared machinery of the three actions: results, logging, dry run, validation."""
+
+    schema_alias = False
+    # Injectable so tests fix the time of a retirement.
+    clock = staticmethod(utcnow)
+
+    def __init__(self, data=None, manager=None, log_dir=None):
+        super().__init__(data, manager, log_dir)
+        if manager is not None and getattr(manager.config, "dryrun", False):
+            self._preview_on(manager)
+
+    def validate(self):
+        data = self.manager.data if self.manager else {}
+        if problems := composition.problems(data):
+            raise PolicyValidationError(
+                f"policy:{self.policy_name()} action {self.type}: {'; '.join(problems)}"
+            )
+        return self
+
+    def policy_name(self) -> str:
+        return self.manager.data["name"] if self.manager else "?"
+
+    def _preview_on(self, manager: Any) -> None:
+        """c7n runs no action under --dryrun: say, as filtering ends, what would be done."""
+        if manager.__dict__.get(_PREVIEW):
+            return
+        original = manager.filter_resources
+
+        def filter_resources(resources, event=None):
+            matched = original(resources, event)
+            self.preview(matched)
+            return matched
+
+        manager.filter_resources = filter_resources
+        manager.__dict__[_PREVIEW] = True
+
+    def preview(self, resources: list[dict]) -> None:
+        raise NotImplementedError
+
+    def done(self, results: list, user: str, key_id: str, outcome: str, reason: str) -> None:
+        level = logging.ERROR if outcome == FAILED else logging.INFO
+        if outcome == REFUSED:
+            level = logging.WARNING
+        log.log(
+            level,
+            "policy:%s %s: user %s key %s: %s: %s",
+            self.policy_name(),
+            self.type,
+            user,
+            key_id,
+            outcome,
+            reason,
+        )
+        results.append(result(user, key_id, outcome, reason))
+
+    def call(self, client: Any, operation: str, **params) -> None:
+        method = getattr(client, _snake(operation))
+        self.manager.retry(method, **params)
+
+
+def _snake(operation: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+
+
+class RetireKeys(LifecycleAction):
+    """Retire the stale keys ``access-key-unused`` confirmed: record, then disable.
+
+    For each key in ``c7n:matched-keys`` (confirmed stale on the live API), tag its user
+    ``c7n-keyage:retired:<AccessKeyId>`` = ``<UTC time> <policy name>`` (``TagUser``), then
+    disable the key (``UpdateAccessKey``, ``Inactive``). If disabling fails, the record is
+    taken back (``UntagUser``) and the key reported ``failed``; if that fails too, an ERROR
+    names the user, the key and the stray tag (the next ``restore-keys`` or
+    ``delete-retired-keys`` removes it as "active again"). So no key is ever disabled
+    without its record, and no record is left for a key it did not disable.
+
+    Only in a policy with ``access-key-unused`` (``validate`` refuses otherwise). Restore
+    with ``restore-keys``; delete after a grace with ``delete-retired-keys``.
+
+    :example:
+
+    .. code-block:: yaml
+
+      policies:
+        - name: iam-retire-stale-keys
+          resource: iam-user
+          filters:
+            - type: access-key-unused
+              days: 90
+          actions:
+            - type: retire-keys
+    """
+
+    schema = type_schema("retire-keys")
+    permissions = ("iam:TagUser", "iam:UpdateAccessKey", "iam:UntagUser")
+
+    @staticmethod
+    def keys(resource: dict) -> list[tuple[str, str]]:
+        """``(key ID, why)`` for each matched key of ``resource``."""
+        reasons = {
+            e.get("access_key_id"): "+".join(e.get("reasons") or ())
+            for e in resource.get(UNUSED_KEYS) or ()
+        }
+        return [
+            (m["AccessKeyId"], f"stale ({reasons.get(m['AccessKeyId']) or 'confirmed live'})")
+            for m in resource.get(MATCHED_KEYS) or ()
+            if "AccessKeyId" in m
+        ]
+
+    def preview(self, resources: list[dict]) -> None:
+        for resource in resources:
+            for key_id, why in self.keys(resource):
+                log.info(
+                    "policy:%s dryrun: would retire user %s key %s: %s",
+                    self.policy_name(),
+                    resource["UserName"],
+                    key_id,
+                    why,
+                )
+
+    def process(self, resources):
+        client = local_session(self.manager.session_factory).client("iam")
+        now = self.clock()
+        results: list[dict] = []
+        for resource in resources:
+            for key_id, why in self.keys(resource):
+                self.retire(client, resource["UserName"], key_id, why, now, results)
+        return results
+
+    def retire(
+        self, client: Any, user: str, key_id: str, why: str, now: datetime, results: list
+    ) -> None:
+        tag, value = format_record(key_id, now, self.policy_name())
+        try:
+            self.call(client, "TagUser", UserName=user, Tags=[{"Key": tag, "Value": value}])
+        except ClientError as e:
+            return self.done(
+                results, user, key_id, FAILED, f"{_failure('TagUser', e)}; key left active"
+            )
+        try:
+            self.call(
+                client, "UpdateAccessKey", UserName=user, AccessKeyId=key_id, Status="Inactive"
+            )
+        except ClientError as e:
+            failed = _failure("UpdateAccessKey", e)
+            try:
+                self.call(client, "UntagUser", UserName=user, TagKeys=[tag])
+            except ClientError as untag:
+                log.error(
+                    "policy:%s retire-keys: user %s key %s: disabling failed and its record "
+                    "could not be taken back (%s): the stray tag %s=%s stays on an active "
+                    "key; remove it by hand (restore-keys or delete-retired-keys will remove "
+                    "it as 'key active again')",
+                    self.policy_name(),
+                    user,
+                    key_id,
+                    _failure("UntagUser", untag),
+                    tag,
+                    value,
+                )
+                return self.done(
+                    results, user, key_id, FAILED, f"{failed}; stray record {tag} left"
+                )
+            return self.done(
+                results, user, key_id, FAILED, f"{failed}; record taken back, key left active"
+            )
+        self.done(results, user, key_id, RETIRED, f"{why}; recorded as {tag}={value}")
+
+
+class RecordAction(LifecycleAction):
+    """``restore-keys`` and ``delete-retired-keys``: act on the records ``retired-keys``
+    matched, as ``plan.py`` decides."""
+
+    def decisions(self, resource: dict, now: datetime) -> list[plan.Decision]:
+        found = scope.lifecycle_reads(self.manager).get(resource["UserName"])
+        if not isinstance(found, UserRecords):
+            return []
+        wanted = {e["access_key_id"] for e in resource.get(scope.RETIRED_KEYS) or ()}
+        records = [r for r in found.records if r.key_id in wanted]
+        return self.plan(records, found, now)
+
+    def plan(self, records: list[Record], found: UserRecords, now: datetime):
+        raise NotImplementedError
+
+    def preview(self, resources: list[dict]) -> None:
+        now = self.clock()
+        for resource in resources:
+            for decision in self.decisions(resource, now):
+                log.info(
+                    "policy:%s dryrun: %s user %s key %s: %s",
+                    self.policy_name(),
+                    _would(decision.step),
+                    resource["UserName"],
+                    decision.key_id,
+                    decision.reason,
+                )
+
+    def process(self, resources):
+        client = local_session(self.manager.session_factory).client("iam")
+        now = self.clock()
+        results: list[dict] = []
+        for resource in resources:
+            for decision in self.decisions(resource, now):
+                self.apply(client, resource["UserName"], decision, results)
+        return results
+
+    def apply(self, client: Any, user: str, decision: plan.Decision, results: list) -> None:
+        key_id, reason = decision.key_id, decision.reason
+        if decision.step == plan.REFUSE:
+            return self.done(results, user, key_id, REFUSED, reason)
+        if decision.step == plan.KEEP:
+            return self.done(results, user, key_id, KEPT, reason)
+        if decision.step == plan.REMOVE_RECORD:
+            return self.untag(client, user, decision, results, RECORD_REMOVED, reason)
+        operation, params, outcome = self.change(user, key_id)
+        try:
+            self.call(client, operation, **params)
+        except ClientError as e:
+            return self.done(results, user, key_id, FAILED, f"{_failure(operation, e)}; {reason}")
+        self.untag(client, user, decision, results, outcome, reason)
+
+    def change(self, user: str, key_id: str) -> tuple[str, dict, str]:
+        raise NotImplementedError
+
+    def untag(self, client, user, decision, results, outcome: str, reason: str) -> None:
+        try:
+            self.call(client, "UntagUser", UserName=user, TagKeys=[decision.tag_key])
+        except ClientError as e:
+            if outcome == RECORD_REMOVED:
+                return self.done(
+                    results, user, decision.key_id, FAILED, f"{_failure('UntagUser', e)}; {reason}"
+                )
+            reason += (
+                f"; its record {decision.tag_key} could not be removed ({_failure('UntagUser', e)})"
+            )
+            log.error(
+                "policy:%s %s: user %s key %s: %s",
+                self.policy_name(),
+                self.type,
+                user,
+                decision.key_id,
+                reason,
+            )
+        self.done(results, user, decision.key_id, outcome, reason)
+
+
+def _would(step: str) -> str:
+    return {
+        plan.RESTORE: "would restore",
+        plan.DELETE: "would delete",
+        plan.REMOVE_RECORD: "would remove the record of",
+        plan.KEEP: "would keep",
+        plan.REFUSE: "would refuse the record of",
+    }[step]
+
+
+class RestoreKeys(RecordAction):
+    """Re-enable the retired keys ``retired-keys`` matched, and remove their records.
+
+    For each matched record whose key still exists and is ``Inactive``:
+    ``UpdateAccessKey`` (``Active``), then ``UntagUser``. A record whose key is gone or
+    already active is removed, saying why; a record that does not parse or is dated in the
+    future is refused (logged, key untouched). Needs a ``retired-keys`` filter.
+
+    :example:
+
+    Restore one user's retired keys:
+
+    .. code-block:: yaml
+
+      policies:
+        - name: iam-restore-one-user
+          resource: iam-user
+          filters:
+            - UserName: build-bot
+            - type: retired-keys
+          actions:
+            - type: restore-keys
+    """
+
+    schema = type_schema("restore-keys")
+    permissions = ("iam:UpdateAccessKey", "iam:UntagUser")
+
+    def plan(self, records, found, now):
+        return plan.plan_restore(records, found.problems, found.states)
+
+    def change(self, user, key_id):
+        return (
+            "UpdateAccessKey",
+            {"UserName": user, "AccessKeyId": key_id, "Status": "Active"},
+            RESTORED,
+        )
+
+
+class DeleteRetiredKeys(RecordAction):
+    """Delete the retired keys whose grace is over, and remove their records.
+
+    For each record ``retired-keys`` matched: the key is deleted (``DeleteAccessKey``, then
+    ``UntagUser``) only if it is still ``Inactive``, was retired more than the filter's
+    ``days`` ago (the grace; at least 1) and was not used after its retirement; otherwise it
+    is kept, saying why. A record whose key is gone or active again is removed, and that key
+    is never deleted; a record that does not parse or is dated in the future is refused.
+
+    :example:
+
+    .. code-block:: yaml
+
+      policies:
+        - name: iam-delete-retired-keys
+          resource: iam-user
+          filters:
+            - type: retired-keys
+              days: 30
+          actions:
+            - type: delete-retired-keys
+    """
+
+    schema = type_schema("delete-retired-keys")
+    permissions = ("iam:DeleteAccessKey", "iam:UntagUser")
+
+    def plan(self, records, found, now):
+        grace = composition.grace_days(self.manager.data)
+        return plan.plan_delete(records, found.problems, found.states, now, grace)
+
+    def change(self, user, key_id):
+        return "DeleteAccessKey", {"UserName": user, "AccessKeyId": key_id}, DELETED

@@ -1,0 +1,82 @@
+"""The lifecycle's reads from the live IAM API: a user's records and their keys' states.
+
+Per user: one ``ListUserTags`` (IAM allows 50 tags per user: one page); only when the user
+carries a ``c7n-keyage:retired:`` tag, one ``ListAccessKeys`` and one
+``GetAccessKeyLastUsed`` per recorded key that still exists (at most two).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from c7n_keyage.fetch import DENIED, error_code
+from c7n_keyage.lifecycle.plan import KeyState
+from c7n_keyage.lifecycle.record import Problem, Record, parse_records
+
+PERMISSIONS = ("iam:ListUserTags", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed")
+
+
+@dataclass
+class UserRecords:
+    """A user's retirement records, the tags refused as records, and the recorded keys'
+    live states (a key not in ``states`` is gone)."""
+
+    records: list[Record] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    states: dict[str, KeyState] = field(default_factory=dict)
+    # Recorded keys whose last use could not be read, with the error.
+    unknown: dict[str, ClientError] = field(default_factory=dict)
+    tags: list[dict] = field(default_factory=list)  # all of the user's tags
+
+
+def list_tags(client: Any, user: str, retry: Callable[..., Any]) -> list[dict]:
+    tags, marker = [], None
+    while True:
+        page = retry(client.list_user_tags, UserName=user, **({"Marker": marker} if marker else {}))
+        tags += page.get("Tags", [])
+        marker = page.get("Marker") if page.get("IsTruncated") else None
+        if not marker:
+            return tags
+
+
+def read_records(
+    client: Any, user: str, retry: Callable[..., Any], now: datetime
+) -> UserRecords | None:
+    """The user's records and the live state of each recorded key; None if the user is
+    gone. Access denied and other errors of the tag or key listing are raised."""
+    try:
+        tags = list_tags(client, user, retry)
+        records, problems = parse_records(tags, now)
+        found = UserRecords(records, problems, tags=tags)
+        if not records:
+            return found
+        listed = retry(client.list_access_keys, UserName=user)["AccessKeyMetadata"]
+    except ClientError as e:
+        if error_code(e) == "NoSuchEntity":
+            return None
+        raise
+    recorded = {r.key_id for r in records}
+    for entry in listed:
+        key_id = entry["AccessKeyId"]
+        if key_id not in recorded:
+            continue
+        try:
+            used = retry(client.get_access_key_last_used, AccessKeyId=key_id)
+        except ClientError as e:
+            if error_code(e) in DENIED:
+                raise
+            found.states[key_id] = KeyState(entry["Status"], None, last_used_known=False)
+            found.unknown[key_id] = e
+            continue
+        last = (used.get("AccessKeyLastUsed") or {}).get("LastUsedDate")
+        found.states[key_id] = KeyState(entry["Status"], _utc(last) if last else None)
+    return found
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
