@@ -117,6 +117,7 @@ def environment(local: LocalIAM, tmp: pathlib.Path) -> dict[str, str]:
 
 def write(policies: list[dict] | dict, path: pathlib.Path) -> pathlib.Path:
     policies = [policies] if isinstance(policies, dict) else policies
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"policies": policies}, sort_keys=False))
     return path
 
