@@ -38,6 +38,7 @@ MODULES = [
     "tests/test_composition_properties.py",
     "tests/test_real_configurations.py",
     "tests/test_matrix.py",
+    "tests/test_lifecycle_e2e.py",
 ]
 
 
@@ -215,6 +216,14 @@ def table(collector: Collector) -> str:
             tried,
             f"{passed} passed, each asserting exactly which keys changed",
         )
+    tried, passed = collector.count("tests/test_lifecycle_e2e.py")
+    row(
+        "Key lifecycle end to end, stock CLIs and the Lambda handler on unmodified moto (retire, "
+        "restore, delete after grace, keys changed by hand, failures between TagUser and "
+        "UpdateAccessKey, --dryrun, c7n-org, both sources, expiring exemptions)",
+        tried,
+        f"{passed} passed, each asserting exactly which keys and records changed",
+    )
     failed = [nodeid for nodeid, outcome in collector.outcomes.items() if outcome != "passed"]
     stamp = datetime.date.today().isoformat()
     return "\n".join(
