@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+import subprocess
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -25,7 +26,7 @@ import pytest
 import yaml
 
 from demo.localiam import KeySpec, LocalIAM, UserSpec
-from tests.stock_cli import Run, c7n_org, custodian
+from tests.stock_cli import CUSTODIAN, Run, c7n_org, custodian, environment
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PREFIX = "c7n-keyage:retired:"
@@ -250,6 +251,39 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
     restore_again.assert_clean()
     assert restore_again.operations(*KEY_CALLS) == []
     assert restore_again.resources(RESTORE_DAY_NAME) == []
+
+
+def test_restore_one_users_keys_as_the_runbook_says(tmp_path):
+    """docs/incident-runbook.md: edit the user name in the sample, run it with -p. Only
+    that user's retired keys come back; every other record and key stays as it is."""
+    path = ROOT / "policies" / RESTORE_FILE
+    edited = path.read_text().replace("- UserName: ci-deployer", "- UserName: stale")
+    assert edited != path.read_text()
+    (tmp_path / "restore.yml").write_text(edited)
+    with LocalIAM(aws_like_report=False) as local:
+        ids = local.seed(ACCOUNT)
+        custodian(local, sample(LIFECYCLE, RETIRE_NAME), tmp_path).assert_clean()
+        retired = (local.key_states(), records(local))
+        local.clear_calls()
+        run = subprocess.run(
+            [str(CUSTODIAN), "run", "-s", str(tmp_path / "out"), "-p", RESTORE_USER_NAME]
+            + [str(tmp_path / "restore.yml")],
+            env=environment(local, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        calls, after = local.calls, (local.key_states(), records(local))
+
+    assert run.returncode == 0 and ":ERROR " not in run.stderr, run.stderr
+    key = ids["stale"][0]
+    changes = [(c.action, c.params["UserName"]) for c in calls if c.action in KEY_CALLS]
+    assert changes == [("UpdateAccessKey", "stale"), ("UntagUser", "stale")]
+    states, found = after
+    assert states == {**retired[0], "stale": {key: "Active"}}
+    assert found == {user: ks for user, ks in retired[1].items() if user != "stale"}
+    # The other policy of the file did not run.
+    assert not (tmp_path / "out" / RESTORE_DAY_NAME).exists()
 
 
 # --- delete after the grace; keys changed by hand in between ---
