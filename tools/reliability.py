@@ -38,6 +38,10 @@ MODULES = [
     "tests/test_composition_properties.py",
     "tests/test_real_configurations.py",
     "tests/test_matrix.py",
+    "tests/test_lifecycle_record.py",
+    "tests/test_lifecycle_plan.py",
+    "tests/test_lifecycle_properties.py",
+    "tests/test_lifecycle_actions.py",
     "tests/test_lifecycle_e2e.py",
 ]
 
@@ -216,6 +220,21 @@ def table(collector: Collector) -> str:
             tried,
             f"{passed} passed, each asserting exactly which keys changed",
         )
+    tried, passed = collector.count("tests/test_lifecycle_record.py")
+    tried2, passed2 = collector.count("tests/test_lifecycle_plan.py")
+    row(
+        "Key lifecycle records and decisions (unparseable, zone-less and future-dated records "
+        "refused; delete only after the grace, inactive and unused)",
+        tried + tried2,
+        f"{passed + passed2} passed",
+    )
+    tried, passed = collector.count("tests/test_lifecycle_actions.py")
+    row(
+        "Key lifecycle on replayed responses (retire, failures between its two calls, "
+        "restore, delete after grace, changed by hand, dry run, access denied, report source)",
+        tried,
+        f"{passed} passed, each asserting the calls made and not made",
+    )
     tried, passed = collector.count("tests/test_lifecycle_e2e.py")
     row(
         "Key lifecycle end to end, stock CLIs and the Lambda handler on unmodified moto (retire, "
