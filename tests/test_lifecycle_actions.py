@@ -12,7 +12,7 @@ import json
 import logging
 
 import pytest
-from c7n.exceptions import PolicyExecutionError
+from c7n.exceptions import PolicyExecutionError, PolicyValidationError
 
 from tests.placebo_fixtures import FLAGGED_USERS
 from tests.placebo_lifecycle import LIFECYCLE, POLICY
@@ -347,3 +347,41 @@ def test_delete_on_the_report_source(replay, frozen, run_policy):
     ]
     assert [r["UserName"] for r in policy.resources] == ["ret-due"]
     assert {"GetUser", "ListUsers"}.isdisjoint(replay.operations())
+
+
+def test_a_notify_policy_says_when_keys_will_be_deleted(replay_from, frozen, run_policy):
+    """A policy that only reports (what a mailer digest or ``custodian report`` runs on)
+    names the deleting policy's grace: each record says when its key will be deleted,
+    here within the grace (ret-recent) as well as already due (ret-due)."""
+    data = {
+        "name": "iam-retired-keys-digest",
+        "resource": "iam-user",
+        "filters": [{"type": "retired-keys", "delete-after-days": 30}],
+    }
+    replay = replay_from("test_restore_keys")
+    policy = run_policy(data, replay)
+
+    assert replay.operations() == READS
+    after = {
+        (r["UserName"], e["retired_at"], e["delete_after"])
+        for r in policy.resources
+        for e in r["c7n:retired-keys"]
+    }
+    assert ("ret-due", "2026-09-22T12:00:00Z", "2026-10-22T12:00:00Z") in after
+    assert ("ret-recent", "2026-10-22T12:00:00Z", "2026-11-21T12:00:00Z") in after
+    # Without the option, a report says nothing of deletion.
+    plain = run_policy(
+        dict(data, filters=[{"type": "retired-keys"}]), replay_from("test_restore_keys")
+    )
+    assert all("delete_after" not in e for r in plain.resources for e in r["c7n:retired-keys"])
+
+
+def test_delete_after_days_is_refused_where_the_grace_is_days(replay_from, run_policy):
+    data = dict(DELETE, filters=[{"type": "retired-keys", "days": 30, "delete-after-days": 60}])
+    with pytest.raises(PolicyValidationError) as refused:
+        run_policy(data, replay_from("test_restore_keys"), validate=False)
+    assert str(refused.value) == (
+        "policy:iam-delete-retired-keys filter retired-keys: delete-after-days is for policies "
+        "that report or notify; in a policy with delete-retired-keys the grace is days, and "
+        "delete_after follows from it"
+    )

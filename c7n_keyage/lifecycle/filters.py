@@ -29,6 +29,7 @@ log = logging.getLogger("custodian.keyage")
 
 RETIRED_KEYS, REFUSED = scope.RETIRED_KEYS, scope.REFUSED_RECORDS
 WITHIN = "within-hours"
+DELETE_AFTER = "delete-after-days"
 OPTIONS = {
     "days": {
         "title": "Records of keys retired more than this many days ago (0: every record).",
@@ -47,6 +48,13 @@ OPTIONS = {
         "type": "integer",
         "minimum": 1,
         "maximum": MAX_DAYS * 24,
+    },
+    DELETE_AFTER: {
+        "title": "In a policy that only reports or notifies: the grace of the policy that "
+        "deletes retired keys, so each record says when its key will be deleted.",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_DAYS,
     },
 }
 
@@ -91,6 +99,9 @@ class RetiredKeys(AccessKeyUnused):
     - ``days``: retired more than this many days ago (default 0: every record);
     - ``policy``: retired by the policy of this name;
     - ``within-hours``: retired less than this many hours ago (an incident restore).
+
+    ``delete-after-days`` (a report or notify policy only) names the grace of the policy
+    that deletes retired keys, so that each entry says when its key will be deleted.
 
     Each matched record is listed in ``c7n:retired-keys`` with the key's live state:
     ``access_key_id``, ``retired_at``, ``policy``, ``status`` (``Inactive``, ``Active`` or
@@ -166,11 +177,28 @@ class RetiredKeys(AccessKeyUnused):
             and any(not k.active and k.last_rotated is not None for k in row.keys)
         ]
 
-    def delete_after(self, record: Record) -> datetime | None:
+    def deletes(self) -> bool:
         data = self.manager.data if self.manager else {}
-        if not any(a.get("type") == composition.DELETE for a in composition.actions(data)):
+        return any(a.get("type") == composition.DELETE for a in composition.actions(data))
+
+    def validate(self):
+        super().validate()
+        if DELETE_AFTER in self.data and self.deletes():
+            raise self.invalid(
+                f"{DELETE_AFTER} is for policies that report or notify; in a policy with "
+                f"{composition.DELETE} the grace is days, and delete_after follows from it"
+            )
+        return self
+
+    def delete_after(self, record: Record) -> datetime | None:
+        """When the key is deleted: by this policy's grace, or the one the option names."""
+        if self.deletes():
+            days = composition.grace_days(self.manager.data)
+        elif DELETE_AFTER in self.data:
+            days = self.data[DELETE_AFTER]
+        else:
             return None
-        return record.retired_at + timedelta(days=composition.grace_days(data))
+        return record.retired_at + timedelta(days=days)
 
     def process(self, resources, event=None):
         now = self.clock()
