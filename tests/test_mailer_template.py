@@ -580,3 +580,49 @@ def test_deletion_notice_shows_each_retired_key_and_when_it_is_deleted(tmp_path)
     ]
     # No finding table for the users: this policy does not use access-key-unused.
     assert mail.sections["User stale"] == mail.sections["User used"] == []
+
+
+def test_deletion_warning_a_week_before_gives_each_keys_date(tmp_path):
+    """The lifecycle sample's deletion notice, as shipped: each key retired 23 to 24 days
+    ago, with the date it will be deleted; keys retired later, or used since, say so."""
+    retire = lifecycle_policy("iam-access-key-lifecycle-retire-90")
+    notice = lifecycle_policy("iam-access-key-lifecycle-deletion-notice")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    ages = {"stale": 23.5, "used": 23.5, "warned": 10}
+    users = (*LIFECYCLE_USERS[:2], UserSpec("warned", [KeySpec(300, 100)]), LIFECYCLE_USERS[3])
+    with LocalIAM(aws_like_report=False) as local:
+        ids = local_account(local, users)
+        custodian(local, retire, tmp_path / "day-0").assert_clean()
+        for user, days in ages.items():
+            value = (
+                f"{(now - timedelta(days=days)).strftime('%Y-%m-%dT%H:%M:%SZ')} {retire['name']}"
+            )
+            local.client().tag_user(
+                UserName=user, Tags=[{"Key": RECORD_PREFIX + ids[user][0], "Value": value}]
+            )
+        local.use_key("used", ids["used"][0], when=now - timedelta(days=1))
+        run = custodian(local, notice, tmp_path / "day-23")
+        (message,) = queued(local)
+
+    run.assert_clean()
+    mail = Sections(render(message))
+    assert list(mail.sections) == [
+        "User stale",
+        "User stale / Retired keys",
+        "User used",
+        "User used / Retired keys",
+    ]
+    due = (now - timedelta(days=23.5) + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+    action = " ".join(notice["actions"][0]["action_desc"].split())
+    (_, stale) = mail.sections["User stale / Retired keys"]
+    assert stale == [
+        ids["stale"][0],
+        (now - timedelta(days=23.5)).strftime("%Y-%m-%d %H:%M"),
+        retire["name"],
+        "Inactive",
+        "no",
+        f"from {due} UTC, if still inactive and unused",
+        action,
+    ]
+    (_, used) = mail.sections["User used / Retired keys"]
+    assert used[4:6] == ["yes", "never: used since its retirement"]
