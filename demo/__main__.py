@@ -6,7 +6,13 @@ two sample policies from ``policies/``: the report, then the remediation (``remo
 ``matched: true``, ``disable: true``). Between the two, one key the report found stale is
 used again: the report (a snapshot, as on AWS) still says it is stale, and the remediation
 keeps it because the live API says otherwise. It prints what was found, which keys were
-disabled and why the others were kept, then stops the endpoint.
+disabled and why the others were kept.
+
+Then the key lifecycle, on the same account seeded afresh: the retirement policy of
+``policies/access-key-lifecycle.yml`` disables the stale keys and records each on its user
+(a ``c7n-keyage:retired:<AccessKeyId>`` tag), and the incident restore of
+``policies/access-key-lifecycle-restore.yml`` re-enables them all in one step and removes
+the records. It prints the keys and records after each, then stops the endpoint.
 
 The policies run as shipped except ``resolve-key-ids: true`` on the report.
 
@@ -39,6 +45,11 @@ from demo.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 REPORT_POLICY = "access-key-unused-report.yml"
 DISABLE_POLICY = "access-key-unused-disable.yml"
+LIFECYCLE_POLICY = "access-key-lifecycle.yml"
+RETIRE = "iam-access-key-lifecycle-retire-90"
+RESTORE_POLICY = "access-key-lifecycle-restore.yml"
+RESTORE = "iam-access-key-lifecycle-restore-last-day"
+RECORD_PREFIX = "c7n-keyage:retired:"
 # The console script installed beside this interpreter: the one users run.
 CUSTODIAN = Path(sys.executable).parent / "custodian"
 
@@ -68,12 +79,12 @@ def demo_policy(sample: str, workdir: Path, options: dict) -> tuple[str, Path]:
 
 
 def custodian_run(
-    name: str, path: Path, workdir: Path, env: dict[str, str]
+    name: str, path: Path, workdir: Path, env: dict[str, str], *options: str
 ) -> tuple[list[dict], str]:
     """Run the stock CLI on one policy file; return the resources it matched and its log."""
     out = workdir / "out"
     # --cache-period 0: the account changes between runs, so never reuse listed users.
-    command = [str(CUSTODIAN), "run", "--cache-period", "0", "-s", str(out), str(path)]
+    command = [str(CUSTODIAN), "run", "--cache-period", "0", "-s", str(out), *options, str(path)]
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     resources = out / name / "resources.json"
     if result.returncode != 0 or ":ERROR " in result.stderr or not resources.exists():
@@ -133,8 +144,56 @@ def change(before: str, after: str) -> str:
     return DISABLED if (before, after) == ("Active", "Inactive") else "<- changed"
 
 
+def retirement_records(local: LocalIAM) -> dict[tuple[str, str], str]:
+    """``{(user, key id): record value}`` of every retirement record, read through the API."""
+    iam = local.client("iam")
+    found = {}
+    for user in local.key_states():
+        for tag in iam.list_user_tags(UserName=user)["Tags"]:
+            if tag["Key"].startswith(RECORD_PREFIX):
+                found[(user, tag["Key"][len(RECORD_PREFIX) :])] = tag["Value"]
+    return found
+
+
+def lifecycle_rows(
+    seeded: list[tuple], before: dict, after: dict, records: dict[tuple[str, str], str]
+) -> list[tuple]:
+    """One row per key: user, key id, slot, before, after, its record (or -)."""
+    rows = []
+    for user, key_id, slot, *_ in seeded:
+        was, now = before[user][key_id], after.get(user, {}).get(key_id, "deleted")
+        rows.append((user, key_id, slot, was, now, records.get((user, key_id), "-")))
+    return rows
+
+
+def run_lifecycle(local: LocalIAM, workdir: Path) -> None:
+    """Seed the account afresh; retire its stale keys, then restore them in one step."""
+    local.reset()
+    ids = local.seed(STORY)
+    seeded = seeded_rows(ids, local.key_states())
+    env = local.env()
+    header = ("user", "key id", "slot", "before", "after", "record (tag value)")
+    before = local.key_states()
+    print("\nKey lifecycle, on the same account seeded afresh.")
+    print(f"\nRetire: custodian run -p {RETIRE} {LIFECYCLE_POLICY}")
+    print("(retire-keys: disable each stale key, then record it on its user as the tag")
+    print(f"{RECORD_PREFIX}<key id> = <UTC time> <policy>)\n")
+    custodian_run(RETIRE, POLICIES / LIFECYCLE_POLICY, workdir, env, "-p", RETIRE)
+    retired = local.key_states()
+    print(table(header, lifecycle_rows(seeded, before, retired, retirement_records(local))))
+    print(f"\nRestore, in one step: custodian run -p {RESTORE} {RESTORE_POLICY}")
+    print("(restore-keys: re-enable every key that policy retired in the last day, then")
+    print("remove its record)\n")
+    custodian_run(RESTORE, POLICIES / RESTORE_POLICY, workdir, env, "-p", RESTORE)
+    after = local.key_states()
+    print(table(header, lifecycle_rows(seeded, retired, after, retirement_records(local))))
+    changed = sum(1 for user, key_id, *_ in seeded if after[user][key_id] != before[user][key_id])
+    print(f"\n{changed} key(s) not as seeded, {len(retirement_records(local))} record(s) left.\n")
+
+
 def run_demo() -> int:
-    """The full demo: seed, report, remediate, show what changed, stop."""
+    """The full demo: seed, report, remediate, show what changed; then retire and restore;
+    stop."""
     with LocalIAM() as local, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         ids = local.seed(STORY)
@@ -175,7 +234,12 @@ def run_demo() -> int:
         print(f"\n{disabled} key(s) disabled, {others} other key(s) changed.")
         kept = [match.groups() for match in KEPT.finditer(log)]
         print("\nKept although the report found them stale (the live API says why):\n")
-        print(table(("user", "slot", "reason"), kept) + "\n")
+        print(table(("user", "slot", "reason"), kept))
+        try:
+            run_lifecycle(local, workdir)
+        except CustodianFailed as error:
+            print(f"\ndemo: {error}", file=sys.stderr)
+            return 1
     print("Local IAM endpoint stopped.")
     return 0
 
@@ -276,7 +340,8 @@ def parser() -> argparse.ArgumentParser:
         description="Find and disable stale IAM access keys on a local IAM endpoint, with "
         "the stock custodian CLI. Nothing talks to real AWS.",
         epilog="With no command: the full demo (make demo): seed the account, run the "
-        "report and the remediation sample policies, show what changed, stop.",
+        "report and the remediation sample policies, show what changed; then retire the "
+        "stale keys of a fresh account and restore them in one step; stop.",
     )
     commands = main_parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     serve_parser = commands.add_parser(

@@ -14,7 +14,7 @@ import pathlib
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -32,10 +32,16 @@ class Run:
     log: str
     outputs: dict[tuple[str, ...], list[dict]]  # (..., policy) -> its resources.json
     calls: list[Call]
+    # (..., policy, action name) -> what the action returned (c7n's action-<name> file)
+    results: dict[tuple[str, ...], list] = field(default_factory=dict)
 
     def resources(self, policy: str, *parts: str) -> list[dict]:
         """What this run wrote for ``policy`` (under ``parts``: c7n-org's account/region)."""
         return self.outputs.get((*parts, policy), [])
+
+    def action_results(self, policy: str, action: str, *parts: str) -> list | None:
+        """What ``action`` of ``policy`` returned, as c7n wrote it; None if no file."""
+        return self.results.get((*parts, policy, action))
 
     def users(self, policy: str, *parts: str) -> dict[str, dict]:
         return {r["UserName"]: r for r in self.resources(policy, *parts)}
@@ -69,15 +75,26 @@ class Run:
 
 
 def _clear(out: pathlib.Path) -> None:
-    """Remove earlier runs' resources.json: a policy that did not run shows no output."""
-    for path in out.rglob("resources.json"):
-        path.unlink()
+    """Remove earlier runs' resources.json and action results: a policy (or an action) that
+    did not run shows no output."""
+    for pattern in ("resources.json", "action-*"):
+        for path in out.rglob(pattern):
+            path.unlink()
 
 
 def _outputs(out: pathlib.Path) -> dict[tuple[str, ...], list[dict]]:
     return {
         path.parent.relative_to(out).parts: json.loads(path.read_text())
         for path in out.rglob("resources.json")
+    }
+
+
+def _results(out: pathlib.Path) -> dict[tuple[str, ...], list]:
+    return {
+        (*path.parent.relative_to(out).parts, path.name[len("action-") :]): json.loads(
+            path.read_text()
+        )
+        for path in out.rglob("action-*")
     }
 
 
@@ -100,6 +117,7 @@ def environment(local: LocalIAM, tmp: pathlib.Path) -> dict[str, str]:
 
 def write(policies: list[dict] | dict, path: pathlib.Path) -> pathlib.Path:
     policies = [policies] if isinstance(policies, dict) else policies
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"policies": policies}, sort_keys=False))
     return path
 
@@ -127,7 +145,7 @@ def custodian(
         text=True,
         timeout=300,
     )
-    return Run(result.returncode, result.stderr, _outputs(out), local.calls)
+    return Run(result.returncode, result.stderr, _outputs(out), local.calls, _results(out))
 
 
 def c7n_org(
@@ -160,4 +178,4 @@ def c7n_org(
         text=True,
         timeout=300,
     )
-    return Run(result.returncode, result.stderr, _outputs(out), local.calls)
+    return Run(result.returncode, result.stderr, _outputs(out), local.calls, _results(out))

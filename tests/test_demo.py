@@ -131,9 +131,45 @@ def test_demo_disables_exactly_the_reported_keys(demo_run):
 def test_demo_keeps_the_key_used_since_the_report_and_says_why(demo_run):
     assert "is used again. The credential report," in demo_run.stdout
     kept = demo_run.stdout.split("Kept although the report found them stale", 1)[1]
-    rows = [line.split(None, 2) for line in kept.splitlines()[3:] if line.startswith("  ")]
+    rows = []
+    for line in kept.splitlines()[3:]:  # the table, up to the lifecycle's part
+        if not line.startswith("  "):
+            break
+        rows.append(line.split(None, 2))
     assert [(user, slot) for user, slot, _ in rows] == [BACK]
     assert rows[0][2].startswith("used since the report (last used ")
+
+
+# The lifecycle runs on the account seeded afresh: gus's key is not used again there.
+RETIRED = STALE | {BACK}
+RECORD = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def test_demo_retires_exactly_the_stale_keys_and_records_each(demo_run):
+    rows = section(demo_run.stdout, "Retire: custodian run")
+    # user, key id, slot, before, after, record: "<time> <policy>" or "-"
+    assert len(rows) == 9
+    retired = {(r[0], r[2]) for r in rows if (r[3], r[4]) == ("Active", "Inactive")}
+    assert retired == RETIRED
+    assert all(r[3] == r[4] for r in rows if (r[0], r[2]) not in RETIRED)
+    for row in rows:
+        if (row[0], row[2]) in RETIRED:
+            assert RECORD.fullmatch(row[5]) and row[6:] == [demo_main.RETIRE], row
+        else:
+            assert row[5:] == ["-"], row
+
+
+def test_demo_restores_them_in_one_step(demo_run):
+    retired = section(demo_run.stdout, "Retire: custodian run")
+    rows = section(demo_run.stdout, "Restore, in one step:")
+    assert [(r[0], r[1], r[2]) for r in rows] == [(r[0], r[1], r[2]) for r in retired]
+    restored = {(r[0], r[2]) for r in rows if (r[3], r[4]) == ("Inactive", "Active")}
+    assert restored == RETIRED
+    # No record left, and every key as seeded (frank's old key was inactive from the start).
+    assert all(r[5:] == ["-"] for r in rows)
+    seeded = {(r[0], r[2]): r[3] for r in section(demo_run.stdout, "seeded with:")}
+    assert {(r[0], r[2]): r[4] for r in rows} == seeded
+    assert "0 key(s) not as seeded, 0 record(s) left." in demo_run.stdout
 
 
 def test_sample_policies_untouched_by_the_demo(demo_run):

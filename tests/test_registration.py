@@ -84,8 +84,16 @@ def test_stock_schema_shows_the_docs():
     assert "root user" in root.stdout and "resolve-key-ids" not in root.stdout
 
 
+LIFECYCLE_SAMPLES = {
+    "access-key-lifecycle.yml",
+    "access-key-lifecycle-restore.yml",
+    "access-key-lifecycle-exemptions.yml",
+}
+
+
 def test_stock_validate_accepts_every_sample_policy():
-    assert len(POLICIES) >= 6
+    assert len(POLICIES) >= 14
+    assert LIFECYCLE_SAMPLES <= {path.name for path in POLICIES}
     out = cli("custodian", "validate", *map(str, POLICIES))
     assert out.returncode == 0, out.stderr
     assert out.stderr.count("Configuration valid") == len(POLICIES)

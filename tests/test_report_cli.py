@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 import yaml
 
 from demo.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
-from tests.stock_cli import environment
+from tests.stock_cli import custodian, environment
 
 CUSTODIAN = pathlib.Path(sys.executable).parent / "custodian"
 KEYS = '"c7n:unused-keys"'
@@ -143,3 +143,82 @@ def test_report_prints_flagged_keys(tmp_path):
     # The last use as recorded: 200 days before the run, to the second.
     last_used = datetime.fromisoformat(by_user["bob-stale"]["LastUsed"])
     assert abs(now - timedelta(days=200) - last_used) < timedelta(minutes=5)
+
+
+# --- the key lifecycle's records (docs/ecosystem.md, "custodian report") ---
+
+RETIRED = '"c7n:retired-keys"'
+# The options docs/ecosystem.md documents for c7n:retired-keys, in its order.
+RETIRED_FIELDS = [
+    f"RetiredKeys=list:{RETIRED}[].access_key_id",
+    f"RetiredAt=list:{RETIRED}[].retired_at",
+    f"RetiredBy=list:{RETIRED}[].policy",
+    f"Status=list:{RETIRED}[].status",
+    f"UsedSince=list:{RETIRED}[].used_since_retired",
+    f"DeleteAfter=list:{RETIRED}[].to_string(delete_after)",
+    f"Records=count:{RETIRED}",
+]
+LIFECYCLE = pathlib.Path(__file__).resolve().parent.parent / "policies" / "access-key-lifecycle.yml"
+
+
+def test_report_prints_retired_keys_and_when_they_are_deleted(tmp_path):
+    """The lifecycle's deletion policy, as a dry run a month after the retirement: the
+    report shows each record, the key's state, and the date its key is due for deletion."""
+    policies = yaml.safe_load(LIFECYCLE.read_text())["policies"]
+    retire, delete = (p for p in policies if p["name"].endswith(("-retire-90", "-delete-30")))
+    users = [
+        UserSpec("bob-stale", [KeySpec(400, 200)]),
+        UserSpec("ivan-both-stale", [KeySpec(500, None), KeySpec(250, 120)]),
+        UserSpec("alice-fresh", [KeySpec(30, 1)]),
+    ]
+    retired_at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=40)
+    when = retired_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with LocalIAM(aws_like_report=False) as local:
+        ids = local.seed(users)
+        custodian(local, retire, tmp_path / "day-0").assert_clean()
+        for user in ("bob-stale", "ivan-both-stale"):
+            for key in ids[user]:
+                local.client().tag_user(
+                    UserName=user,
+                    Tags=[
+                        {"Key": f"c7n-keyage:retired:{key}", "Value": f"{when} {retire['name']}"}
+                    ],
+                )
+        # One of ivan's keys was used since it was retired: it is kept.
+        local.use_key("ivan-both-stale", ids["ivan-both-stale"][1], when=retired_at + timedelta(1))
+        day = tmp_path / "day-40"
+        dry = custodian(local, delete, day, "--dryrun")
+        dry.assert_clean()
+        local.clear_calls()
+        field_options = [arg for field in RETIRED_FIELDS for arg in ("--field", field)]
+        report = subprocess.run(
+            [str(CUSTODIAN), "report", "-s", str(day / "out"), "--format", "csv"]
+            + [*field_options, str(day / "policies.yml")],
+            env=environment(local, day),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        report_calls = local.calls
+
+    assert report.returncode == 0, report.stderr
+    assert [c.action for c in report_calls] == ["GetCallerIdentity"]
+    rows = {row["UserName"]: row for row in csv.DictReader(io.StringIO(report.stdout))}
+    assert sorted(rows) == ["bob-stale", "ivan-both-stale"]
+    due = (retired_at + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    names = [f.split("=", 1)[0] for f in RETIRED_FIELDS]
+    assert [rows["bob-stale"][n] for n in names] == [
+        ids["bob-stale"][0],
+        when,
+        retire["name"],
+        "Inactive",
+        "False",
+        due,
+        "1",
+    ]
+    ivan = rows["ivan-both-stale"]
+    assert ivan["RetiredKeys"] == ", ".join(ids["ivan-both-stale"])
+    assert ivan["Status"] == "Inactive, Inactive"
+    assert ivan["UsedSince"] == "False, True"
+    assert ivan["DeleteAfter"] == f"{due}, {due}"
+    assert ivan["Records"] == "2"

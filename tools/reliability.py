@@ -42,6 +42,7 @@ MODULES = [
     "tests/test_lifecycle_plan.py",
     "tests/test_lifecycle_properties.py",
     "tests/test_lifecycle_actions.py",
+    "tests/test_lifecycle_e2e.py",
 ]
 
 
@@ -233,6 +234,14 @@ def table(collector: Collector) -> str:
         "restore, delete after grace, changed by hand, dry run, access denied, report source)",
         tried,
         f"{passed} passed, each asserting the calls made and not made",
+    )
+    tried, passed = collector.count("tests/test_lifecycle_e2e.py")
+    row(
+        "Key lifecycle end to end, stock CLIs and the Lambda handler on unmodified moto (retire, "
+        "restore, delete after grace, keys changed by hand, failures between TagUser and "
+        "UpdateAccessKey, --dryrun, c7n-org, both sources, expiring exemptions)",
+        tried,
+        f"{passed} passed, each asserting exactly which keys and records changed",
     )
     failed = [nodeid for nodeid, outcome in collector.outcomes.items() if outcome != "passed"]
     stamp = datetime.date.today().isoformat()
