@@ -130,6 +130,15 @@ CASES = [
     ([TAG], [RESTORE], [NEEDS_RETIRED("restore-keys")]),
     ([{"not": [RETIRED]}], [PURGE], [NEEDS_RETIRED("delete-retired-keys")]),
     ([{"or": [RETIRED, TAG]}], [RESTORE], [NEEDS_RETIRED("restore-keys")]),
+    (
+        [TAG],
+        [RESTORE, PURGE],
+        [
+            ONE_OF("restore-keys, delete-retired-keys"),
+            NEEDS_RETIRED("restore-keys and delete-retired-keys"),
+        ],
+    ),
+    ([{"type": "retired-keys", "days": 1}], [PURGE], []),
     ([{"type": "retired-keys"}], [PURGE], [GRACE]),
     ([{"type": "retired-keys", "days": 0}], [PURGE], [GRACE]),
     ([{"type": "retired-keys"}], [RESTORE], []),

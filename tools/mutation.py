@@ -1,7 +1,7 @@
-"""Mutation testing of the pure core: ``make mutation`` (``python -m tools.mutation``).
+"""Mutation testing of the core and the shell: ``make mutation`` (``python -m tools.mutation``).
 
 mutmut (pinned in the Makefile; settings in pyproject.toml's ``[tool.mutmut]``) mutates
-rule.py, report.py, verify.py, findings.py and options.py one change at a time and runs the
+the modules its only_mutate lists one change at a time and runs the
 fast tests that reach each changed function. It runs in ``.venv-mutation/``: the package's
 dependencies and test tools, and NOT the package, so no ``c7n_keyage.pth`` imports an
 installed copy at start-up and the tests (pytest's ``pythonpath = ["."]``) import the
@@ -279,7 +279,7 @@ def canary(tests: list[str]) -> dict:
     path, before, after = CANARY
     with tempfile.TemporaryDirectory() as tmp:
         tree = pathlib.Path(tmp)
-        for name in ("c7n_keyage", "tests", "policies", "docs"):
+        for name in ("c7n_keyage", "tests", "policies", "docs", "demo"):
             shutil.copytree(REPO / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy2(REPO / "pyproject.toml", tree)
         clean = pytest_in(tree, ["tests/test_rule.py"])
@@ -478,7 +478,8 @@ def section(results: dict | None = None) -> str:
             f"Made by `make mutation` (`tools/mutation.py`, mutmut {results['mutmut']}) on "
             f"{results['date']}, Python {results['python']}, in {results['seconds'] // 60} min "
             f"{results['seconds'] % 60} s on 2 cores. Each mutant is one change to a function "
-            f"of the pure core, run against the tests that reach that function among {tests} "
+            "of a module that `[tool.mutmut]` lists, run against the tests that reach that "
+            f"function among {tests} "
             "(fastest first, stopping at the first failure). The tests import the mutated copy, "
             f"not an installed one: checked before the run by a hand-made mutant "
             f"(`{results['canary']['mutation']}`), which fails them, and by mutmut, which "
