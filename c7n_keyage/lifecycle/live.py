@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
+from c7n.query import RetryPageIterator
 
 from c7n_keyage.fetch import DENIED, error_code
 from c7n_keyage.lifecycle.plan import KeyState
@@ -34,14 +35,11 @@ class UserRecords:
     tags: list[dict] = field(default_factory=list)  # all of the user's tags
 
 
-def list_tags(client: Any, user: str, retry: Callable[..., Any]) -> list[dict]:
-    tags, marker = [], None
-    while True:
-        page = retry(client.list_user_tags, UserName=user, **({"Marker": marker} if marker else {}))
-        tags += page.get("Tags", [])
-        marker = page.get("Marker") if page.get("IsTruncated") else None
-        if not marker:
-            return tags
+def list_tags(client: Any, user: str) -> list[dict]:
+    # boto3's paginator with c7n's retrying page iterator, as c7n's own iam.py pages.
+    paginator = client.get_paginator("list_user_tags")
+    paginator.PAGE_ITERATOR_CLS = RetryPageIterator
+    return paginator.paginate(UserName=user).build_full_result().get("Tags", [])
 
 
 def read_records(
@@ -50,7 +48,7 @@ def read_records(
     """The user's records and the live state of each recorded key; None if the user is
     gone. Access denied and other errors of the tag or key listing are raised."""
     try:
-        tags = list_tags(client, user, retry)
+        tags = list_tags(client, user)
         records, problems = parse_records(tags, now)
         found = UserRecords(records, problems, tags=tags)
         if not records:
