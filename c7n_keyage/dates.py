@@ -24,5 +24,5 @@ def parse_iso(text: str) -> datetime | None:
     """An ISO 8601 string as ``utc()`` gives it; None when it is not one."""
     try:
         return utc(datetime.fromisoformat(text))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # year 1 with an offset overflows
         return None
