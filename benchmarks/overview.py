@@ -1,7 +1,7 @@
 """Benchmark of ``c7n-keyage report`` at scale: ``python -m benchmarks.overview``.
 
 Writes c7n-org output for a synthetic fleet (1,000 accounts with 100 stale keys each, by
-default; ``tests/overview_fleet.py``: c7n's metadata.json and resources.json, the plugin's own
+default; ``tests/support/fleet.py``: c7n's metadata.json and resources.json, the plugin's own
 annotation entries) for one run date and for several weekly dates, checks that the report's
 figures equal the fleet's own count, then times the console script end to end (a subprocess,
 as a user runs it) and the phases in this process (read, aggregate, render, JSON), and
@@ -28,7 +28,7 @@ import time
 from c7n_keyage.overview.aggregate import aggregate
 from c7n_keyage.overview.read import read_inputs
 from c7n_keyage.overview.render import render_html
-from tests.overview_fleet import as_truth, scale_fleet, truth, write_fleet
+from tests.support.fleet import as_truth, scale_fleet, truth, write_fleet
 
 DOCS = pathlib.Path(__file__).parent.parent / "docs" / "performance.md"
 MARKERS = ("<!-- overview-benchmark:start -->\n", "<!-- overview-benchmark:end -->")

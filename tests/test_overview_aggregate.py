@@ -12,7 +12,7 @@ import pytest
 from c7n_keyage.overview.aggregate import aggregate, bucket_of
 from c7n_keyage.overview.read import read_inputs
 from c7n_keyage.overview.records import RetiredKey, Run, StaleKey
-from tests.overview_fleet import Account, add_keys, as_truth, truth, write_fleet
+from tests.support.fleet import Account, add_keys, as_truth, truth, write_fleet
 
 DAY1 = datetime(2026, 11, 25, 6, tzinfo=timezone.utc)
 DAY2 = datetime(2026, 12, 2, 6, tzinfo=timezone.utc)

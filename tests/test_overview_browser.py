@@ -21,8 +21,8 @@ import tempfile
 
 import pytest
 
-from tests.overview_fleet import DEMO_DATES, as_truth, demo_fleet, truth, write_fleet
-from tests.overview_page import numbers_in_json, numbers_on_page, parse
+from tests.support.fleet import DEMO_DATES, as_truth, demo_fleet, truth, write_fleet
+from tests.support.page import numbers_in_json, numbers_on_page, parse
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "overview.png"

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from c7n_keyage.overview.cli import main
-from tests.overview_fleet import DEMO_DATES, demo_fleet, write_fleet
+from tests.support.fleet import DEMO_DATES, demo_fleet, write_fleet
 
 SCRIPT = pathlib.Path(sys.executable).parent / "c7n-keyage"
 

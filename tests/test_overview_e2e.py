@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from demo.localiam import KeySpec, LocalIAM, UserSpec
-from tests.overview_fleet import as_truth
-from tests.overview_page import numbers_in_json, numbers_on_page
+from tests.support.fleet import as_truth
+from tests.support.page import numbers_in_json, numbers_on_page
 
 BIN = pathlib.Path(sys.executable).parent
 REGION = "us-east-1"

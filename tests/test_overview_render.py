@@ -12,8 +12,8 @@ from c7n_keyage.overview.aggregate import aggregate
 from c7n_keyage.overview.read import Stats, read_inputs
 from c7n_keyage.overview.records import Run, StaleKey
 from c7n_keyage.overview.render import render_html
-from tests.overview_fleet import DEMO_DATES, demo_fleet, write_fleet
-from tests.overview_page import numbers_in_json, numbers_on_page, parse
+from tests.support.fleet import DEMO_DATES, demo_fleet, write_fleet
+from tests.support.page import numbers_in_json, numbers_on_page, parse
 
 HOSTILE = '<script>alert("x")</script> & "quoted" \'single\''
 
