@@ -225,7 +225,7 @@ def test_wheel_carries_the_hook_at_its_root_the_licence_and_the_template(built):
         metadata = wheel.read(f"{dist_info}/METADATA").decode()
     assert TEMPLATE in names
     # The report's subpackage, and its console script.
-    assert {f"c7n_keyage/overview/{m}.py" for m in ("cli", "read", "aggregate", "render")} <= names
+    assert {f"c7n_keyage/overview/{m}.py" for m in ("cli", "inputs", "aggregate", "page")} <= names
     with zipfile.ZipFile(built["wheel"]) as wheel:
         entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
     assert "[console_scripts]\nc7n-keyage = c7n_keyage.overview.cli:main" in entry_points

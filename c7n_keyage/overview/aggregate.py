@@ -1,32 +1,27 @@
-"""Runs in, numbers out: pure (no clock, no files), computed once for the JSON and the HTML.
+"""The fleet -> the overview's numbers, JSON-ready: made once, for the JSON, the page, the
+CSV and the gate. Pure: the date things are measured from is the fleet's latest run date
+(``as_of``), never the clock.
 
-The rules, in the order they apply (README, "The organisation on one page"):
-
-1. One run per account, policy and date (UTC): the latest that day; earlier ones, and the
-   same run read twice (overlapping inputs), are counted as superseded.
-2. An account's state on a date: its runs of that date in the order they started. A
-   report-only run (or a dry run) adds the keys it flagged; a run whose policy disabled,
-   deleted or retired its flagged keys takes them out and counts them as remediated. The
-   same key in two policies' outputs counts once (by user and creation time), with the
-   reasons of both.
-3. The accounts table, the totals, the age buckets and the oldest keys are each account's
-   state on its latest date; the trend (``runs``) is every date's.
-4. Remediation: keys acted on over all dates, each once; the key lifecycle's records
-   (``c7n:retired-keys``), the latest per key; the lifecycle actions' own per-key results
-   (c7n's ``action-<name>`` files), the latest outcome per key and action. Where a run has
-   such results, only the keys they say were retired leave the stale count.
+The headline, the accounts table and the trend's last point count the same thing: every
+account with its policies' latest runs. An account whose latest run is more than
+``grace_days`` before ``as_of`` (its runner stopped) keeps its last figures, marked as not
+reporting with the days since; an account of the accounts file with no run at all is
+listed apart, as not reporting.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import heapq
 from collections.abc import Iterable
-from dataclasses import replace
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field
 
-from c7n_keyage.overview.records import OUTCOMES, REASONS, STATUSES, RetiredKey, Run, StaleKey
+from c7n_keyage.names import REASONS
+from c7n_keyage.overview import steps
+from c7n_keyage.overview.fleet import Fleet
+from c7n_keyage.overview.identity import Held
+from c7n_keyage.overview.remediation import lifecycle_keys, summary
 
-SCHEMA = "c7n-keyage-overview/1"
+SCHEMA = "c7n-keyage-overview/2"
 # (label, lowest age in days, highest or None): days since last use, or since creation.
 BUCKETS = (
     ("0-90", 0, 90),
@@ -35,92 +30,49 @@ BUCKETS = (
     ("366-730", 366, 730),
     ("731+", 731, None),
 )
-ACTIONS = ("disabled", "deleted", "retired")
-TOP_KEYS = 100
+TOP_KEYS = 25
+KEYS_PER_ACCOUNT = 20
 
-DayState = tuple[dict[tuple, tuple[StaleKey, Run]], list[tuple[StaleKey, Run]]]
+
+@dataclass(frozen=True)
+class Options:
+    top: int = TOP_KEYS  # the oldest keys listed over the fleet
+    per_account: int = KEYS_PER_ACCOUNT  # each account's oldest keys listed; 0: all
+    grace_days: int = 0  # days an account may miss before it is not reporting
+    names: dict[str, str] = field(default_factory=dict)  # an accounts file's, by ID
 
 
 def bucket_of(age_days: int) -> str:
     for label, low, high in BUCKETS:
         if age_days >= low and (high is None or age_days <= high):
             return label
-    return BUCKETS[0][0]  # a negative age cannot come from records: counted as fresh
+    return BUCKETS[0][0]  # a negative age cannot come from runs: counted as fresh
 
 
-def _same_key(key: StaleKey) -> tuple:
-    # A report's creation time is to the second; a live one may carry a fraction or
-    # another offset: the same instant is the same key.
-    if key.last_rotated is None:
-        return key.identity
-    try:
-        moment = datetime.fromisoformat(key.last_rotated)
-    except ValueError:
-        return key.identity
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (key.user, "created", moment.astimezone(timezone.utc).replace(microsecond=0))
-
-
-def select(runs: Iterable[Run]) -> tuple[dict[tuple[str, date], list[Run]], int]:
-    """Rule 1: {(account, date): that date's runs in start order}, and how many were
-    superseded."""
-    latest: dict[tuple[str, str, date], Run] = {}
-    count = 0
-    for run in runs:
-        count += 1
-        slot = (run.account_id, run.policy, run.date)
-        kept = latest.get(slot)
-        if kept is None or (run.started, run.where) > (kept.started, kept.where):
-            latest[slot] = run
-    by_day: dict[tuple[str, date], list[Run]] = defaultdict(list)
-    for (account, _, day), run in latest.items():
-        by_day[(account, day)].append(run)
-    for day_runs in by_day.values():
-        day_runs.sort(key=lambda r: (r.started, r.where))
-    return dict(by_day), count - len(latest)
-
-
-def day_state(runs: list[Run]) -> DayState:
-    """Rule 2: the keys still stale after a date's runs, and those its runs acted on."""
-    stale: dict[tuple, tuple[StaleKey, Run]] = {}
-    acted: list[tuple[StaleKey, Run]] = []
-    for run in runs:
-        # Without results, the policy's word: every key it flagged was acted on. With them
-        # (the lifecycle's actions), only the keys they say; a failed one is still stale.
-        done = run.done()
-        for key in run.keys:
-            same = _same_key(key)
-            if run.action and (done is None or key.access_key_id in done):
-                stale.pop(same, None)
-                acted.append((key, run))
-                continue
-            if same in stale:
-                seen = stale[same][0]
-                key = replace(
-                    key,
-                    reasons=tuple(r for r in REASONS if r in key.reasons or r in seen.reasons),
-                    access_key_id=key.access_key_id or seen.access_key_id,
-                )
-            stale[same] = (key, run)
-    return stale, acted
-
-
-def numbers(keys: list[StaleKey]) -> dict:
-    """The per-account figures (and, summed, the totals) for a set of stale keys."""
+def numbers(keys: list[Held]) -> dict:
+    """The figures of a set of stale keys (one account's, or summed, the fleet's)."""
     return {
-        "stale_users": len({k.user for k in keys}),
+        "stale_users": len({h.key.user for h in keys}),
         "stale_keys": len(keys),
-        "by_reason": {r: sum(r in k.reasons for k in keys) for r in REASONS},
-        "oldest_days": max((k.age_days for k in keys), default=0),
+        "by_reason": {r: sum(r in h.key.reasons for h in keys) for r in REASONS},
+        "oldest_days": max((h.key.age_days for h in keys), default=0),
     }
 
 
-def _key_row(key: StaleKey, run: Run, name: str | None) -> dict:
+def oldest_first(held: Held) -> tuple:
+    key = held.key
+    return (-key.age_days, held.run.account_id, key.user, key.slot or 0, key.access_key_id or "")
+
+
+def key_row(held: Held, name: str | None) -> dict:
+    key, run = held.key, held.run
+    step, due = steps.stale_step(held.notified)
     return {
         "account_id": run.account_id,
         "account_name": name,
         "user": key.user,
+        "owner": key.owner,
+        "team": key.team,
         "access_key_id": key.access_key_id,
         "slot": key.slot,
         "age_days": key.age_days,
@@ -131,137 +83,128 @@ def _key_row(key: StaleKey, run: Run, name: str | None) -> dict:
         "last_rotated": key.last_rotated,
         "policy": run.policy,
         "run_date": run.date.isoformat(),
+        "next_step": step,
+        "due": due,
     }
 
 
-def _remediation(states: dict[tuple[str, date], DayState], runs: list[Run]) -> dict:
-    acted_keys: dict[str, set] = {a: set() for a in ACTIONS}
-    by_policy: dict[tuple[str, str], dict] = {}
-    for (account, day), (_, acted) in sorted(states.items()):
-        for key, run in acted:
-            one = (account, key.access_key_id or _same_key(key))
-            acted_keys[run.action].add(one)
-            entry = by_policy.setdefault(
-                (run.policy, run.action), {"keys": set(), "accounts": set(), "last_acted": day}
-            )
-            entry["keys"].add(one)
-            entry["accounts"].add(account)
-            entry["last_acted"] = max(entry["last_acted"], day)
-    # The lifecycle's records are its own state: the latest record of each key wins.
-    records: dict[tuple[str, str], RetiredKey] = {}
-    for run in sorted(runs, key=lambda r: (r.started, r.where)):
-        for record in run.retired:
-            records[(run.account_id, record.access_key_id)] = record
-    outcomes = ("retired", "restored", "deleted", "used_since_retired")
-    lifecycle = dict.fromkeys(outcomes, 0)
-    lifecycle_by_policy: dict[str, dict] = {}
-    for record in records.values():
-        per_policy = lifecycle_by_policy.setdefault(record.policy, dict.fromkeys(outcomes, 0))
-        for counts in (lifecycle, per_policy):
-            counts[STATUSES[record.status]] += 1
-            counts["used_since_retired"] += record.used_since_retired
-    # The lifecycle actions' own results: the latest outcome of each key, per action.
-    latest: dict[tuple[str, str, str], tuple[str, str]] = {}
-    for run in sorted(runs, key=lambda r: (r.started, r.where)):
-        for result in run.outcomes or ():
-            latest[(run.account_id, result.access_key_id, run.step)] = (run.policy, result.outcome)
-    outcomes: dict[str, dict[str, int]] = {}
-    outcomes_by_policy: dict[tuple[str, str], dict[str, int]] = {}
-    for (_, _, step), (policy, outcome) in latest.items():
-        for counts in (
-            outcomes.setdefault(step, dict.fromkeys(OUTCOMES, 0)),
-            outcomes_by_policy.setdefault((policy, step), dict.fromkeys(OUTCOMES, 0)),
-        ):
-            counts[outcome] += 1
+def retired_row(state: dict, name: str | None) -> dict | None:
+    """A lifecycle key that needs a step; None when it needs none."""
+    found = steps.lifecycle_step(state)
+    if found is None:
+        return None
+    step, due = found
+    return {**state, "account_name": name, "next_step": step, "due": due}
+
+
+def account_name(fleet: Fleet, options: Options, account: str) -> str | None:
+    return options.names.get(account) or fleet.name(account)
+
+
+def _account(fleet: Fleet, options: Options, account: str, retired: list[dict]) -> dict:
+    """One account's figures, its oldest keys and its retired keys needing a step."""
+    held = sorted(fleet.state(account), key=oldest_first)
+    last, _ = fleet.current[account]
+    previous = fleet.previous.get(account)
+    days = (fleet.as_of - last).days
+    name = account_name(fleet, options, account)
+    shown = held if options.per_account <= 0 else held[: options.per_account]
     return {
-        "actions": {a: len(acted_keys[a]) for a in ACTIONS},
-        "by_policy": [
-            {
-                "policy": policy,
-                "action": action,
-                "keys": len(entry["keys"]),
-                "accounts": len(entry["accounts"]),
-                "last_acted": entry["last_acted"].isoformat(),
-            }
-            for (policy, action), entry in sorted(by_policy.items())
-        ],
-        "lifecycle": lifecycle,
-        "lifecycle_by_policy": [
-            {"policy": policy, **counts} for policy, counts in sorted(lifecycle_by_policy.items())
-        ],
-        "outcomes": dict(sorted(outcomes.items())),
-        "outcomes_by_policy": [
-            {"policy": policy, "action": step, **counts}
-            for (policy, step), counts in sorted(outcomes_by_policy.items())
-        ],
+        "account_id": account,
+        "account_name": name,
+        **numbers(held),
+        "last_run": last.isoformat(),
+        "days_since_last_run": days,
+        "reporting": days <= options.grace_days,
+        "previous_run": previous[0].isoformat() if previous else None,
+        "previous_stale_keys": previous[1] if previous else None,
+        "policies": {p: r.date.isoformat() for p, r in sorted(fleet.runs[account].items())},
+        "keys": [key_row(h, name) for h in shown],
+        "keys_listed": len(shown),
+        "retired_keys": retired,
     }
 
 
-def aggregate(runs: Iterable[Run], top: int = TOP_KEYS) -> dict:
-    """The overview's numbers, JSON-ready; ``top`` caps the list of oldest keys."""
-    runs = list(runs)
-    by_day, superseded = select(runs)
-    states = {slot: day_state(day_runs) for slot, day_runs in by_day.items()}
-    names: dict[str, str] = {}
-    for run in sorted(runs, key=lambda r: r.started):
-        if run.account_name:
-            names[run.account_id] = run.account_name
-    days_of: dict[str, list[date]] = defaultdict(list)
-    for account, day in sorted(states):
-        days_of[account].append(day)
-
-    accounts, current = [], []
-    for account, days in days_of.items():
-        stale = states[(account, days[-1])][0]
-        previous = states[(account, days[-2])][0] if len(days) > 1 else None
-        current += [(key, run) for key, run in stale.values()]
-        accounts.append(
-            {
-                "account_id": account,
-                "account_name": names.get(account),
-                **numbers([key for key, _ in stale.values()]),
-                "last_run": days[-1].isoformat(),
-                "previous_run": days[-2].isoformat() if previous is not None else None,
-                "previous_stale_keys": len(previous) if previous is not None else None,
-            }
-        )
-    accounts.sort(key=lambda a: (-a["stale_keys"], -a["oldest_days"], a["account_id"]))
-
-    totals = {
+def _totals(accounts: list[dict], missing: list[dict], steps_count: dict) -> dict:
+    return {
+        "retired_keys": sum(len(a["retired_keys"]) for a in accounts),
         "accounts": len(accounts),
         "accounts_with_stale": sum(a["stale_keys"] > 0 for a in accounts),
+        "accounts_not_reporting": sum(not a["reporting"] for a in accounts) + len(missing),
         "stale_users": sum(a["stale_users"] for a in accounts),
         "stale_keys": sum(a["stale_keys"] for a in accounts),
         "by_reason": {r: sum(a["by_reason"][r] for a in accounts) for r in REASONS},
         "oldest_days": max((a["oldest_days"] for a in accounts), default=0),
+        "next_steps": steps_count,
     }
-    age_buckets = dict.fromkeys((label for label, _, _ in BUCKETS), 0)
-    for key, _ in current:
-        age_buckets[bucket_of(key.age_days)] += 1
 
-    trend: dict[date, dict] = {}
-    for (account, day), (stale, acted) in sorted(states.items(), key=lambda s: (s[0][1], s[0][0])):
-        entry = trend.setdefault(
-            day, {"date": day.isoformat(), "stale_keys": 0, "remediated": 0, "accounts": {}}
-        )
-        entry["accounts"][account] = len(stale)
-        entry["stale_keys"] += len(stale)
-        entry["remediated"] += len({_same_key(key) for key, _ in acted})
 
-    oldest = sorted(
-        current, key=lambda kr: (-kr[0].age_days, kr[1].account_id, kr[0].user, kr[0].slot or 0)
-    )
-    all_days = sorted({day for _, day in states})
+def _steps_count(fleet: Fleet, retired: list[dict]) -> dict:
+    counts = dict.fromkeys(steps.STEPS, 0)
+    for account in fleet.runs:
+        for held in fleet.state(account):
+            counts[steps.stale_step(held.notified)[0]] += 1
+    for row in retired:
+        counts[row["next_step"]] += 1
+    return counts
+
+
+def all_held(fleet: Fleet) -> Iterable[Held]:
+    for account in sorted(fleet.runs):
+        yield from fleet.state(account)
+
+
+def _policies(fleet: Fleet) -> list[dict]:
+    found: dict[str, dict] = {}
+    for policies in fleet.runs.values():
+        for policy, run in policies.items():
+            entry = found.setdefault(policy, {"policy": policy, "last_run": "", "accounts": 0})
+            entry["last_run"] = max(entry["last_run"], run.date.isoformat())
+            entry["accounts"] += 1
+    return [found[p] for p in sorted(found)]
+
+
+def _ages(fleet: Fleet) -> dict[str, int]:
+    ages = dict.fromkeys((label for label, _, _ in BUCKETS), 0)
+    for held in all_held(fleet):
+        ages[bucket_of(held.key.age_days)] += 1
+    return ages
+
+
+def overview(fleet: Fleet, options: Options = Options()) -> dict:
+    """The overview's numbers; a fleet with no run gives zeros and no date."""
+    fleet.close()
+    states = lifecycle_keys(fleet.remediation)
+    retired = [
+        row
+        for state in states
+        if (row := retired_row(state, account_name(fleet, options, state["account_id"])))
+    ]
+    by_account: dict[str, list[dict]] = {}
+    for row in retired:
+        by_account.setdefault(row["account_id"], []).append(row)
+    accounts = [_account(fleet, options, a, by_account.get(a, [])) for a in fleet.runs]
+    accounts.sort(key=lambda a: (-a["stale_keys"], -a["oldest_days"], a["account_id"]))
+    missing = [
+        {"account_id": a, "account_name": n} for a, n in sorted(options.names.items())
+        if a not in fleet.runs
+    ]  # fmt: skip
+    oldest = heapq.nsmallest(max(options.top, 0), all_held(fleet), key=oldest_first)
     return {
         "schema": SCHEMA,
-        "first_run": all_days[0].isoformat() if all_days else None,
-        "as_of": all_days[-1].isoformat() if all_days else None,
-        "totals": totals,
+        "first_run": fleet.first_run.isoformat() if fleet.first_run else None,
+        "as_of": fleet.as_of.isoformat() if fleet.as_of else None,
+        "grace_days": options.grace_days,
+        "totals": _totals(accounts, missing, _steps_count(fleet, retired)),
         "accounts": accounts,
-        "age_buckets": age_buckets,
-        "runs": [trend[day] for day in sorted(trend)],
-        "keys": [_key_row(key, run, names.get(run.account_id)) for key, run in oldest[:top]],
-        "keys_listed": min(len(oldest), top),
-        "remediation": _remediation(states, runs),
-        "superseded_runs": superseded,
+        "accounts_without_runs": missing,
+        "age_buckets": _ages(fleet),
+        "runs": list(fleet.points),
+        "keys": [key_row(h, account_name(fleet, options, h.run.account_id)) for h in oldest],
+        "keys_listed": len(oldest),
+        "keys_per_account": options.per_account,
+        "remediation": summary(fleet.remediation, states),
+        "policies": _policies(fleet),
+        "superseded_runs": fleet.superseded,
+        "not_newer_runs": fleet.not_newer,
     }

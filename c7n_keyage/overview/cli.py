@@ -1,8 +1,7 @@
 """The ``c7n-keyage`` console script: ``c7n-keyage report INPUT... --html FILE --json FILE``.
 
 argparse, as c7n's own ``custodian`` CLI (c7n does not depend on click). Bad input is a
-warning naming the file and the field, or one error line and exit status 1: never a
-traceback.
+warning naming the file and the field, or one error line: never a traceback.
 """
 
 from __future__ import annotations
@@ -14,56 +13,84 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from c7n_keyage.overview.aggregate import BUCKETS, TOP_KEYS, aggregate
-from c7n_keyage.overview.read import InputError, read_inputs
-from c7n_keyage.overview.render import render_html
+from c7n_keyage.overview import aggregate, gate, history
+from c7n_keyage.overview.accounts_file import read_accounts
+from c7n_keyage.overview.fleet import Fleet
+from c7n_keyage.overview.inputs import CAP_MB, InputError, read_inputs
+from c7n_keyage.overview.page import render_html
+from c7n_keyage.overview.spreadsheet import to_csv
 
 log = logging.getLogger("c7n_keyage.overview")
+OK, ERROR = 0, 1
 
 REPORT_HELP = """\
 Read the outputs of Cloud Custodian runs of policies that use the access-key-unused filter,
-and write the organisation's stale keys on one page (--html) and as numbers for other
-tools (--json; schema in the README). Nothing is sent anywhere: the report reads files.
+and write the organisation's stale keys on one page (--html), as numbers for other tools
+(--json) and as rows for spreadsheets (--csv); docs/fleet-page.md explains each figure.
+Nothing is sent anywhere: the report reads files.
 
 INPUT is an output directory of `custodian run -s DIR` or `c7n-org run -s DIR`, or an
 s3://bucket/prefix where runs wrote theirs (c7n's dated layout and .gz files are read as
 they are; add ?region=NAME for a bucket in another region). Runs are found at any depth,
 so one directory per day (out/2026-12-01/...) works, and several INPUTs merge: runners
-sharded by accounts, regions or days.
+sharded by accounts, regions or days. An INPUT with no run at all is an error.
 
-Each account's latest run date gives its figures; every date gives the trend. Runs of other
-policies are counted and skipped; an unreadable file is named, and the rest is still read.
+Each account counts with its policies' latest runs; each run date is a point of the trend,
+the whole fleet as of that date. An account whose latest run is older than the fleet's
+latest date (more than --grace-days) is marked as not reporting. With --history FILE the
+fleet is kept in FILE between reports: give each day's outputs only, and the report adds
+them to it (a year of daily runs is read once).
+
+Exit status: 0 written; 1 error (nothing written); 2 usage; 3 written, and a --fail-on
+condition is met.
 """
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="c7n-keyage",
-        description="Tools for the c7n-keyage Cloud Custodian plugin.",
+def _non_negative(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r}: not a whole number of 0 or more")
+    return int(value)
+
+
+def _options(report: argparse.ArgumentParser) -> None:
+    add = report.add_argument
+    add("inputs", nargs="*", metavar="INPUT", help="output directory or s3:// URL")
+    add("--html", metavar="FILE", help="write the page here (self-contained; '-': stdout)")
+    add("--json", metavar="FILE", help="write the numbers here ('-': stdout)")
+    add("--csv", metavar="FILE", help="write every key needing a step here ('-': stdout)")
+    add("--history", metavar="FILE", help="keep the fleet in FILE between reports")
+    add("-c", "--accounts", metavar="FILE", help="c7n-org accounts file: names, and who ran")
+    add("--fail-on", action="append", default=[], type=gate.parse, metavar="CONDITION",
+        help="exit 3 when met: stale, stale-older-than=N, not-reporting, unreadable "
+        "(repeat for several)")  # fmt: skip
+    add("--grace-days", type=_non_negative, default=0, metavar="N",
+        help="days an account may miss before it is not reporting (default 0)")  # fmt: skip
+    add("--top", type=_non_negative, default=aggregate.TOP_KEYS, metavar="N",
+        help=f"the oldest keys of the fleet listed (default {aggregate.TOP_KEYS})")  # fmt: skip
+    add("--keys-per-account", type=_non_negative, default=aggregate.KEYS_PER_ACCOUNT,
+        metavar="N", help="each account's oldest keys on the page and in the JSON (default "
+        f"{aggregate.KEYS_PER_ACCOUNT}; 0: all; the CSV has all)")  # fmt: skip
+    add("--max-file-mb", type=_non_negative, default=CAP_MB, metavar="MB",
+        help=f"refuse a file larger, or expanding to more (default {CAP_MB})")  # fmt: skip
+    add("-v", "--verbose", action="store_true", help="show every warning")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="c7n-keyage", description="Tools for the c7n-keyage Cloud Custodian plugin."
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     report = commands.add_parser(
         "report",
-        help="stale keys across accounts, from run outputs, as HTML and JSON",
+        help="stale keys across accounts, from run outputs, as HTML, JSON and CSV",
         description=REPORT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=(
-            "example: c7n-keyage report output/ s3://audit-bucket/custodian "
-            "--html keys.html --json keys.json"
-        ),
+        epilog="examples:\n  c7n-keyage report output/ s3://audit-bucket/custodian "
+        "--html keys.html --json keys.json\n  c7n-keyage report out/$(date +%F) --history "
+        "out/keyage-history.json -c accounts.yml --html keys.html --fail-on not-reporting",
     )
-    report.add_argument("inputs", nargs="+", metavar="INPUT", help="output directory or s3:// URL")
-    report.add_argument("--html", metavar="FILE", help="write the page here (self-contained)")
-    report.add_argument("--json", metavar="FILE", help="write the numbers here ('-': stdout)")
-    report.add_argument(
-        "--top",
-        type=int,
-        default=TOP_KEYS,
-        metavar="N",
-        help=f"how many of the oldest keys to list (default {TOP_KEYS})",
-    )
-    report.add_argument("-v", "--verbose", action="store_true", help="log every warning")
-    return parser
+    _options(report)
+    return top
 
 
 class _Counter(logging.Handler):
@@ -83,18 +110,19 @@ class _Counter(logging.Handler):
             print(f"c7n-keyage: warning: {record.getMessage()}", file=sys.stderr)
 
 
-def _summary(overview: dict) -> str:
+def summary(overview: dict) -> str:
     totals = overview["totals"]
     inputs = overview["inputs"]
-    ages = ", ".join(f"{label}: {overview['age_buckets'][label]}" for label, _, _ in BUCKETS)
+    skipped = inputs["skipped"]
+    ages = ", ".join(f"{label}: {n}" for label, n in overview["age_buckets"].items())
     return (
         f"{totals['stale_keys']} stale keys of {totals['stale_users']} users in "
         f"{totals['accounts_with_stale']} of {totals['accounts']} accounts, as of "
-        f"{overview['as_of'] or 'no run'}; oldest {totals['oldest_days']} days ({ages}).\n"
+        f"{overview['as_of']}; oldest {totals['oldest_days']} days ({ages}); "
+        f"{totals['accounts_not_reporting']} accounts not reporting.\n"
         f"Runs read: {inputs['runs_read']} of {inputs['runs_found']} found; other policies "
-        f"skipped: {inputs['skipped']['other-policy']}; unreadable: "
-        f"{inputs['skipped']['unreadable']}; failed before writing resources: "
-        f"{inputs['skipped']['failed']}."
+        f"skipped: {skipped['other-policy']}; unreadable: {skipped['unreadable']}; failed "
+        f"before writing resources: {skipped['failed']}."
     )
 
 
@@ -108,21 +136,65 @@ def _write(target: str, text: str) -> None:
         raise InputError(f"{target}: cannot write ({e.strerror or e})") from None
 
 
+def _fold(args: argparse.Namespace) -> tuple[Fleet, dict]:
+    """The fleet (from the history, if any) with the inputs' runs added; what was read."""
+    fleet = history.load(Path(args.history)) if args.history else Fleet()
+    before = fleet.added
+    runs, stats = read_inputs(args.inputs, log.warning, cap_mb=args.max_file_mb)
+    for run in runs:
+        fleet.add(run)
+    if not fleet.runs:
+        raise InputError(
+            "no run of a policy using access-key-unused (nor lifecycle records) in the "
+            f"inputs ({stats.runs_found} runs found, {stats.other_policy} of other policies)"
+        )
+    read = stats.as_dict()
+    if args.history:
+        read["history"] = {"file": args.history, "runs": fleet.added, "added": fleet.added - before}
+    return fleet, read
+
+
 def report(args: argparse.Namespace) -> int:
+    names = read_accounts(args.accounts) if args.accounts else {}
+    fleet, read = _fold(args)
+    options = aggregate.Options(args.top, args.keys_per_account, args.grace_days, names)
+    overview = aggregate.overview(fleet, options)
+    overview["inputs"] = read
+    if args.json:
+        _write(args.json, json.dumps(overview, indent=1) + "\n")
+    if args.html:
+        _write(args.html, render_html(overview))
+    if args.csv:
+        _write(args.csv, to_csv(fleet, overview, options))
+    if args.history:
+        history.save(fleet, Path(args.history))
+    to_stdout = "-" in (args.json, args.html, args.csv)
+    print(summary(overview), file=sys.stderr if to_stdout else sys.stdout)
+    failed = gate.failures(args.fail_on, overview)
+    for failure in failed:
+        print(f"c7n-keyage: {failure}", file=sys.stderr)
+    return gate.GATE_FAILED if failed else OK
+
+
+def _checked(parsed: argparse.Namespace, top: argparse.ArgumentParser) -> argparse.Namespace:
+    if not parsed.inputs and not parsed.history:
+        top.error("the following arguments are required: INPUT (or --history FILE)")
+    if sum(t == "-" for t in (parsed.html, parsed.json, parsed.csv)) > 1:
+        top.error("only one of --html, --json and --csv can be '-' (stdout)")
+    return parsed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    top = parser()
+    args = _checked(top.parse_args(argv), top)
     counter = _Counter(args.verbose)
     log.addHandler(counter)
     log.propagate = False
     try:
-        runs, stats = read_inputs(args.inputs, log.warning)
-        overview = aggregate(runs, top=max(args.top, 0))
-        overview["inputs"] = stats.as_dict()
-        if args.json:
-            _write(args.json, json.dumps(overview, indent=1) + "\n")
-        if args.html:
-            _write(args.html, render_html(overview))
-    except InputError as e:
+        code = report(args)
+    except (InputError, history.HistoryError) as e:
         print(f"c7n-keyage: error: {e}", file=sys.stderr)
-        return 1
+        return ERROR
     finally:
         log.removeHandler(counter)
     if counter.count > counter.SHOWN and not args.verbose:
@@ -131,19 +203,7 @@ def report(args: argparse.Namespace) -> int:
             "every one; unreadable files are listed in the JSON and the page)",
             file=sys.stderr,
         )
-    print(_summary(overview), file=sys.stderr if args.json == "-" else sys.stdout)
-    if not runs:
-        print(
-            "c7n-keyage: warning: no run of access-key-unused found in the inputs", file=sys.stderr
-        )
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "report":
-        return report(args)
-    return 2  # argparse refuses unknown commands before this
+    return code
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,6 +21,9 @@ from c7n.utils import dumps
 from c7n.version import version as c7n_version
 
 from c7n_keyage.findings import access_entry, credential_entry, unused_key, verified_key
+from c7n_keyage.overview.combine import run_order
+from c7n_keyage.overview.fleet import Fleet
+from c7n_keyage.overview.runs import Run, parse_run
 from c7n_keyage.report import AccessKey
 from c7n_keyage.rule import stale_reasons
 from c7n_keyage.verify import Stale, live_key
@@ -134,7 +138,29 @@ def _user(account: Account, name: str, created: datetime) -> dict:
         "UserId": "AIDA" + uuid.uuid5(uuid.NAMESPACE_DNS, name).hex[:17].upper(),
         "Arn": f"arn:aws:iam::{account.account_id}:user/{name}",
         "CreateDate": created.isoformat(),
-        "Tags": [{"Key": "team", "Value": account.name.split("-")[0]}],
+        "Tags": [
+            {"Key": "team", "Value": account.name.split("-")[0]},
+            {"Key": "Owner", "Value": f"{account.name}-leads@example.com"},
+        ],
+    }
+
+
+def _verified(account: Account, name: str, flagged: list, now: datetime) -> dict:
+    """A user as a policy with remove-keys leaves it: entries verified, with key IDs."""
+    listed = {
+        k.key_id: {
+            "UserName": name,
+            "AccessKeyId": k.key_id,
+            "Status": "Active",
+            "CreateDate": k.created.isoformat(),
+        }
+        for k, _ in flagged
+    }
+    stale = [Stale(live_key(listed[k.key_id]), k.access_key(now), r) for k, r in flagged]
+    return {
+        "c7n:unused-keys": [verified_key(s, now) for s in stale],
+        "c7n:matched-keys": [access_entry(entry) for entry in listed.values()],
+        "c7n:AccessKeys": list(listed.values()),
     }
 
 
@@ -149,19 +175,7 @@ def resources_at(account: Account, now: datetime, acting: bool) -> list[dict]:
     for name, flagged in by_user.items():
         user = _user(account, name, min(k.created for k, _ in flagged))
         if acting:
-            listed = {
-                k.key_id: {
-                    "UserName": name,
-                    "AccessKeyId": k.key_id,
-                    "Status": "Active",
-                    "CreateDate": k.created.isoformat(),
-                }
-                for k, _ in flagged
-            }
-            stale = [Stale(live_key(listed[k.key_id]), k.access_key(now), r) for k, r in flagged]
-            user["c7n:unused-keys"] = [verified_key(s, now) for s in stale]
-            user["c7n:matched-keys"] = [access_entry(entry) for entry in listed.values()]
-            user["c7n:AccessKeys"] = list(listed.values())
+            user |= _verified(account, name, flagged, now)
         else:
             user["c7n:unused-keys"] = [unused_key(k.access_key(now), r, now) for k, r in flagged]
             user["c7n:matched-keys"] = [credential_entry(k.access_key(now)) for k, _ in flagged]
@@ -169,18 +183,19 @@ def resources_at(account: Account, now: datetime, acting: bool) -> list[dict]:
     return resources
 
 
-def write_run(
-    directory: Path,
-    policy: dict,
-    account: Account,
-    started: datetime,
-    resources: list,
-    results: dict[str, list] | None = None,
-) -> None:
+@dataclass
+class Output:
     """One policy's run in one account, as c7n's ExecutionContext leaves it."""
-    directory.mkdir(parents=True, exist_ok=True)
+
+    parts: tuple[str, ...]  # the directories below the output's root
+    metadata: dict
+    resources: list
+    results: dict[str, list] = field(default_factory=dict)  # action-<name>: what it returned
+
+
+def metadata_of(policy: dict, account: Account, started: datetime, output_dir: str) -> dict:
     start = started.timestamp()
-    metadata = {
+    return {
         "policy": policy,
         "version": c7n_version,
         "execution": {
@@ -196,7 +211,7 @@ def write_run(
             "profile": None,
             "account_id": account.account_id,
             "assume_role": f"arn:aws:iam::{account.account_id}:role/custodian-keyage",
-            "output_dir": str(directory.parent),
+            "output_dir": output_dir,
             "cache_period": 15,
             "dryrun": False,
         },
@@ -204,63 +219,74 @@ def write_run(
         "api-stats": {"iam.GetCredentialReport": 1},
         "metrics": [],
     }
-    (directory / "resources.json").write_text(dumps(resources, indent=2))
-    (directory / "metadata.json").write_text(dumps(metadata, indent=2))
+
+
+def write_output(root: Path, output: Output) -> None:
+    directory = root.joinpath(*output.parts)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "resources.json").write_text(dumps(output.resources, indent=2))
+    (directory / "metadata.json").write_text(dumps(output.metadata, indent=2))
     (directory / "custodian-run.log").write_text("")
-    for name, returned in (results or {}).items():  # as c7n's PullMode writes them
+    for name, returned in output.results.items():  # as c7n's PullMode writes them
         (directory / name).write_text(dumps(returned))
+
+
+def write_run(directory, policy, account, started, resources, results=None) -> None:
+    """One policy's run in one account, in ``directory``."""
+    metadata = metadata_of(policy, account, started, str(directory.parent))
+    write_output(directory, Output((), metadata, resources, results or {}))
+
+
+def _output(base: tuple, policy: dict, account: Account, at: datetime, resources, results=None):
+    parts = (*base, policy["name"])
+    return Output(parts, metadata_of(policy, account, at, "/".join(base)), resources, results or {})
+
+
+def _lifecycle_run(base: tuple, account: Account, at: datetime) -> Output:
+    users = [
+        {**_user(account, name, at - timedelta(days=800)), "c7n:retired-keys": records}
+        for name, records in account.lifecycle.items()
+    ]
+    results = [
+        {"UserName": name, "AccessKeyId": r["access_key_id"], "outcome": delete_outcome(r),
+         "reason": "synthetic"}
+        for name, records in account.lifecycle.items()
+        for r in records
+    ]  # fmt: skip
+    return _output(base, LIFECYCLE_POLICY, account, at, users, {LIFECYCLE_RESULTS: results})
+
+
+def _disable_run(base: tuple, account: Account, at: datetime) -> Output:
+    flagged = resources_at(account, at, True)
+    disabled = {e["access_key_id"] for u in flagged for e in u["c7n:unused-keys"]}
+    for key in account.keys:
+        if key.key_id in disabled:
+            key.disabled_on = at
+    return _output(base, DISABLE_POLICY, account, at, flagged)
+
+
+def fleet_outputs(accounts: list[Account], dates: list[datetime], other_policy: bool = False):
+    """Every account's runs on every date, one directory per date (as a daily c7n-org job
+    with ``-s out/$(date +%F)`` leaves them), in the order they run."""
+    for started in dates:
+        for account in accounts:
+            base = (started.date().isoformat(), account.name, REGION)
+            at = started
+            yield _output(base, REPORT_POLICY, account, at, resources_at(account, at, False))
+            if account.disable_from is not None and started >= account.disable_from:
+                at = started + timedelta(seconds=30)
+                yield _disable_run(base, account, at)
+            if other_policy:
+                yield _output(base, OTHER_POLICY, account, at, [])
+            if account.lifecycle and started == dates[-1]:
+                yield _lifecycle_run(base, account, at)
 
 
 def write_fleet(
     root: Path, accounts: list[Account], dates: list[datetime], other_policy: bool = False
 ) -> None:
-    """Every account's runs on every date, one directory per date (as a daily c7n-org job
-    with ``-s out/$(date +%F)`` leaves them)."""
-    for started in dates:
-        day = root / started.date().isoformat()
-        for account in accounts:
-            base = day / account.name / REGION
-            at = started
-            write_run(
-                base / REPORT_POLICY["name"],
-                REPORT_POLICY,
-                account,
-                at,
-                resources_at(account, at, False),
-            )
-            if account.disable_from is not None and started >= account.disable_from:
-                at = started + timedelta(seconds=30)
-                flagged = resources_at(account, at, True)
-                write_run(base / DISABLE_POLICY["name"], DISABLE_POLICY, account, at, flagged)
-                disabled = {e["access_key_id"] for u in flagged for e in u["c7n:unused-keys"]}
-                for key in account.keys:
-                    if key.key_id in disabled:
-                        key.disabled_on = at
-            if other_policy:
-                write_run(base / OTHER_POLICY["name"], OTHER_POLICY, account, at, [])
-            if account.lifecycle and started == dates[-1]:
-                users = [
-                    {**_user(account, name, started - timedelta(days=800)), "c7n:retired-keys": r}
-                    for name, r in account.lifecycle.items()
-                ]
-                results = [
-                    {
-                        "UserName": name,
-                        "AccessKeyId": r["access_key_id"],
-                        "outcome": delete_outcome(r),
-                        "reason": "synthetic",
-                    }
-                    for name, rs in account.lifecycle.items()
-                    for r in rs
-                ]
-                write_run(
-                    base / LIFECYCLE_POLICY["name"],
-                    LIFECYCLE_POLICY,
-                    account,
-                    at,
-                    users,
-                    {LIFECYCLE_RESULTS: results},
-                )
+    for output in fleet_outputs(accounts, dates, other_policy):
+        write_output(root, output)
 
 
 def scale_fleet(
@@ -335,77 +361,77 @@ def demo_fleet(seed: int = 7) -> list[Account]:
     return fleet
 
 
-def truth(fleet: list[Account], dates: list[datetime]) -> dict:
-    """What the report must say about a fleet ``write_fleet`` wrote, counted from the fleet's
-    own keys and the rule, not from any output: the contract's words, one by one.
+REASONS = ("unused", "never-used", "unrotated")
+OUTCOMES = ("retired", "restored", "deleted", "record-removed", "kept", "refused", "failed")
 
-    Per date, a key counts if the rule finds it stale at that date's run and no remove-keys
-    run of that date disabled it (each date's runs take under a minute here). An account's
-    figures are its latest date's; ages are days since last use, or since creation when never
-    used; a user counts once per account however many of its keys are stale.
-    """
-    per_date: dict[str, dict[str, list[tuple[Key, list[str], int]]]] = {}
-    for started in dates:
-        day = per_date.setdefault(started.date().isoformat(), {})
-        for account in fleet:
-            day[account.account_id] = [
-                (key, reasons, (started - (key.used or key.created)).days)
-                for key in account.keys
-                if (reasons := stale_reasons(key.access_key(started), started, DAYS))
-                and not (key.disabled_on and key.disabled_on <= started + timedelta(minutes=1))
-            ]
-    latest = per_date[max(per_date)]
-    reasons = ("unused", "never-used", "unrotated")
-    accounts = {
-        account_id: {
-            "stale_users": len({key.user for key, _, _ in stale}),
-            "stale_keys": len(stale),
-            "by_reason": {r: sum(r in why for _, why, _ in stale) for r in reasons},
-            "oldest_days": max((age for _, _, age in stale), default=0),
-        }
-        for account_id, stale in latest.items()
+
+def stale_on(fleet: list[Account], started: datetime) -> dict[str, list[tuple]]:
+    """Each account's stale keys at a date's run, (key, reasons, age): the rule finds the key
+    stale then, and no remove-keys run of that date (a minute later) disabled it."""
+    return {
+        account.account_id: [
+            (key, reasons, (started - (key.used or key.created)).days)
+            for key in account.keys
+            if (reasons := stale_reasons(key.access_key(started), started, DAYS))
+            and not (key.disabled_on and key.disabled_on <= started + timedelta(minutes=1))
+        ]
+        for account in fleet
     }
-    ages = [age for stale in latest.values() for _, _, age in stale]
+
+
+def figures(stale: list[tuple]) -> dict:
+    """A user counts once however many of its keys are stale; a key's age is days since its
+    last use, or since its creation when never used."""
+    return {
+        "stale_users": len({key.user for key, _, _ in stale}),
+        "stale_keys": len(stale),
+        "by_reason": {r: sum(r in why for _, why, _ in stale) for r in REASONS},
+        "oldest_days": max((age for _, _, age in stale), default=0),
+    }
+
+
+def age_buckets(ages: list[int]) -> dict[str, int]:
     edges = {"0-90": (0, 90), "91-180": (91, 180), "181-365": (181, 365), "366-730": (366, 730)}
     buckets = {label: sum(low <= a <= high for a in ages) for label, (low, high) in edges.items()}
     buckets["731+"] = sum(a >= 731 for a in ages)
+    return buckets
+
+
+def lifecycle_now(records: list[dict]) -> dict[str, int]:
+    """Each recorded key after the delete run: deleted when it deleted it, still retired when
+    it kept it, else as its record says (Active: restored; missing: deleted)."""
+    status = {"deleted": "deleted", "kept": "retired"}
+    states = [
+        status.get(delete_outcome(r))
+        or {"Inactive": "retired", "Active": "restored", "missing": "deleted"}[r["status"]]
+        for r in records
+    ]
+    counts = {s: states.count(s) for s in ("retired", "restored", "deleted")}
+    return {**counts, "used_since_retired": sum(r["used_since_retired"] for r in records)}
+
+
+def truth(fleet: list[Account], dates: list[datetime]) -> dict:
+    """What the report must say about a fleet ``write_fleet`` wrote, counted from the fleet's
+    own keys and the rule, not from any output: the contract's words, one by one. Every
+    account runs on every date, so each is counted with that date's runs."""
+    per_date = {started.date().isoformat(): stale_on(fleet, started) for started in dates}
+    latest = per_date[max(per_date)]
+    accounts = {account_id: figures(stale) for account_id, stale in latest.items()}
+    every = [found for stale in latest.values() for found in stale]
     records = [r for a in fleet for rs in a.lifecycle.values() for r in rs]
+    outcomes = {o: sum(delete_outcome(r) == o for r in records) for o in OUTCOMES}
     return {
         "accounts": accounts,
-        "totals": {
-            "stale_users": sum(a["stale_users"] for a in accounts.values()),
-            "stale_keys": len(ages),
-            "by_reason": {r: sum(a["by_reason"][r] for a in accounts.values()) for r in reasons},
-            "oldest_days": max(ages, default=0),
-        },
-        "age_buckets": buckets,
+        "totals": figures(every)
+        | {"stale_users": sum(a["stale_users"] for a in accounts.values())},
+        "age_buckets": age_buckets([age for _, _, age in every]),
         "runs": {
             day: {account_id: len(stale) for account_id, stale in by_account.items()}
             for day, by_account in per_date.items()
         },
         "disabled": sum(key.disabled_on is not None for a in fleet for key in a.keys),
-        "outcomes": {
-            "delete-retired-keys": {
-                o: sum(delete_outcome(r) == o for r in records)
-                for o in (
-                    "retired",
-                    "restored",
-                    "deleted",
-                    "record-removed",
-                    "kept",
-                    "refused",
-                    "failed",
-                )
-            }
-        }
-        if records
-        else {},
-        "lifecycle": {
-            "retired": sum(r["status"] == "Inactive" for r in records),
-            "restored": sum(r["status"] == "Active" for r in records),
-            "deleted": sum(r["status"] == "missing" for r in records),
-            "used_since_retired": sum(r["used_since_retired"] for r in records),
-        },
+        "outcomes": {"delete-retired-keys": outcomes} if records else {},
+        "lifecycle": lifecycle_now(records),
     }
 
 
@@ -421,3 +447,85 @@ def as_truth(overview: dict) -> dict:
         "lifecycle": overview["remediation"]["lifecycle"],
         "outcomes": overview["remediation"]["outcomes"],
     }
+
+
+# Runs made by hand, one scenario at a time: the shapes c7n and the plugin write, with the
+# fields a scenario needs and nothing drawn at random.
+KEYAGE_FILTERS = [{"type": "access-key-unused", "days": DAYS}]
+
+
+def entry(slot, created, *, used=None, reasons=("unused",), key_id=None, age=200) -> dict:
+    """One c7n:unused-keys entry as the filter writes it: report-only, or verified (with
+    the key's ID) when ``key_id`` is given."""
+    found = {
+        "slot": slot,
+        "last_rotated": created,
+        "last_used_date": used,
+        "last_used_service": "s3" if used else None,
+        "last_used_region": "us-east-1" if used else None,
+        "reasons": list(reasons),
+        "days_since_use": age if used else None,
+        "days_since_rotation": age,
+        "verified": key_id is not None,
+    }
+    if key_id is not None:
+        found["access_key_id"] = key_id
+    return found
+
+
+def write_hand_run(
+    root: Path,
+    account_id: str,
+    policy: str,
+    started: datetime,
+    users: dict[str, list[dict]],
+    *,
+    actions: list | None = None,
+    filters: list | None = None,
+    records: dict[str, list[dict]] | None = None,
+    results: dict[str, list[dict]] | None = None,
+) -> Path:
+    """One policy's run in one account, at ``<root>/<account>/<policy>-<start>``: users
+    with their c7n:unused-keys entries, c7n:retired-keys records, the actions' results."""
+    data = {"name": policy, "resource": "iam-user", "filters": filters or KEYAGE_FILTERS}
+    if actions:
+        data["actions"] = actions
+    account = Account(account_id, f"acct-{account_id}")
+    resources = []
+    for name in sorted(set(users) | set(records or {})):
+        user = _user(account, name, started - timedelta(days=900))
+        if name in users:
+            user["c7n:unused-keys"] = users[name]
+        if records and name in records:
+            user["c7n:retired-keys"] = records[name]
+        resources.append(user)
+    directory = root / account_id / f"{policy}-{started:%Y%m%dT%H%M%S}"
+    write_run(directory, data, account, started, resources, results)
+    return directory
+
+
+def runs_of(outputs) -> Iterator[Run]:
+    """The runs the reader makes of ``fleet_outputs``, without files: the same parse."""
+    for output in outputs:
+        run = parse_run(
+            "/".join(output.parts),
+            output.metadata,
+            output.resources,
+            warn=_fail,
+            path_parts=output.parts[:-1],
+            results=list(output.results.items()),
+        )
+        if run is not None:
+            yield run
+
+
+def _fail(message: str) -> None:
+    raise AssertionError(f"a synthetic run warned: {message}")
+
+
+def fold(runs) -> Fleet:
+    """A fleet of ``runs``, added in the order they started, as the reader gives them."""
+    fleet = Fleet()
+    for run in sorted(runs, key=run_order):
+        fleet.add(run)
+    return fleet

@@ -75,38 +75,37 @@ def _int(text: str) -> int:
     return int(text.strip().split()[0].replace(",", ""))
 
 
-def numbers_on_page(html: str) -> dict:
-    """The figures a reader sees: totals, each account's row, the age and run tables, and
-    the remediation tables."""
-    page = parse(html)
+REASONS = ("unused", "never-used", "unrotated")
+STEPS = ("notify", "retire", "delete", "restore")
 
-    def card(card_id: str) -> int:
-        return _int(page.find("dd", id=card_id).text())
 
-    def table_rows(table_id: str) -> list[Node]:
-        # Without a row header, the row is the empty table's "None.".
-        rows = page.find("table", id=table_id).find("tbody").iter("tr")
-        return [row for row in rows if row.find("th") is not None]
+def rows_of(page: Node, table_id: str) -> list[Node]:
+    """A table's body rows with a row header (an empty table's row is "None.")."""
+    table = page.find("table", id=table_id)
+    if table is None:
+        return []
+    return [row for row in table.find("tbody").iter("tr") if row.find("th") is not None]
 
+
+def _accounts(page: Node) -> dict:
     accounts = {}
-    for row in table_rows("accounts-table"):
+    for row in rows_of(page, "accounts-table"):
         cells = {td.attrs.get("data-field"): td.text() for td in row.find_all("td")}
         accounts[row.attrs["data-account"]] = {
             "stale_keys": _int(cells["stale_keys"]),
             "stale_users": _int(cells["stale_users"]),
-            "by_reason": {r: _int(cells[r]) for r in ("unused", "never-used", "unrotated")},
+            "by_reason": {r: _int(cells[r]) for r in REASONS},
             "oldest_days": _int(cells["oldest_days"]),
         }
-    ages = {row.find("th").text(): _int(row.find("td").text()) for row in table_rows("ages-table")}
-    runs = {
-        row.find("th").text(): _int(row.find("td", data_field="stale_keys").text())
-        for row in table_rows("runs-table")
-    }
+    return accounts
+
+
+def _remediation(page: Node) -> tuple[dict, dict]:
     acted = {
         (row.find("th").text(), next(row.find_all("td")).text()): _int(
             row.find("td", data_field="keys").text()
         )
-        for row in table_rows("actions-table")
+        for row in rows_of(page, "actions-table")
     }
     outcomes = {
         (row.find("th").text(), next(row.find_all("td")).text()): {
@@ -114,23 +113,50 @@ def numbers_on_page(html: str) -> dict:
             for td in row.find_all("td")
             if td.attrs.get("data-field")
         }
-        for row in table_rows("outcomes-table")
+        for row in rows_of(page, "outcomes-table")
     }
+    return acted, outcomes
+
+
+def _drilldown(page: Node) -> dict[str, int]:
+    """Each account's drill-down: how many of its keys it lists."""
+    found = {}
+    for details in page.find_all("details", **{"class": "account"}):
+        body = details.find("table").find("tbody")
+        found[details.attrs["data-account"]] = sum(1 for row in body.iter("tr") if row.find("th"))
+    return found
+
+
+def numbers_on_page(html: str) -> dict:
+    """The figures a reader sees: totals, each account's row and drill-down, the age and run
+    tables, the accounts not reporting, and the remediation tables."""
+    page = parse(html)
+
+    def card(card_id: str) -> int:
+        return _int(page.find("dd", id=card_id).text())
+
+    acted, outcomes = _remediation(page)
     return {
         "outcomes": outcomes,
         "totals": {
             "stale_keys": card("total-stale-keys"),
             "stale_users": card("total-stale-users"),
             "accounts_with_stale": card("total-accounts-with-stale"),
+            "accounts_not_reporting": card("total-not-reporting"),
             "oldest_days": card("total-oldest-days"),
-            "by_reason": {r: card(f"total-{r}") for r in ("unused", "never-used", "unrotated")},
+            "by_reason": {r: card(f"total-{r}") for r in REASONS},
+            "next_steps": {s: card(f"steps-{s}") for s in STEPS},
         },
-        "accounts": accounts,
-        "age_buckets": ages,
-        "runs": runs,
+        "accounts": _accounts(page),
+        "not_reporting": {r.attrs["data-account"] for r in rows_of(page, "not-reporting-table")},
+        "drilldown": _drilldown(page),
+        "age_buckets": {r.find("th").text(): _int(r.find("td").text())
+                        for r in rows_of(page, "ages-table")},
+        "runs": {r.find("th").text(): _int(r.find("td", data_field="stale_keys").text())
+                 for r in rows_of(page, "runs-table")},
         "acted": acted,
-        "keys_listed": len(table_rows("keys-table")),
-    }
+        "keys_listed": len(rows_of(page, "keys-table")),
+    }  # fmt: skip
 
 
 def numbers_in_json(overview: dict) -> dict:
@@ -141,20 +167,21 @@ def numbers_in_json(overview: dict) -> dict:
         (p["policy"], p["action"]): {k: v for k, v in p.items() if k not in ("policy", "action")}
         for p in overview["remediation"]["outcomes_by_policy"]
     }
+    silent = {a["account_id"] for a in overview["accounts"] if not a["reporting"]}
     return {
         "outcomes": outcomes,
         "totals": {
-            "stale_keys": totals["stale_keys"],
-            "stale_users": totals["stale_users"],
-            "accounts_with_stale": totals["accounts_with_stale"],
-            "oldest_days": totals["oldest_days"],
-            "by_reason": totals["by_reason"],
+            f: totals[f]
+            for f in ("stale_keys", "stale_users", "accounts_with_stale",
+                      "accounts_not_reporting", "oldest_days", "by_reason", "next_steps")
         },
         "accounts": {a["account_id"]: {f: a[f] for f in fields} for a in overview["accounts"]},
+        "not_reporting": silent | {a["account_id"] for a in overview["accounts_without_runs"]},
+        "drilldown": {a["account_id"]: len(a["keys"]) for a in overview["accounts"]},
         "age_buckets": overview["age_buckets"],
         "runs": {r["date"]: r["stale_keys"] for r in overview["runs"]},
         "acted": {
             (p["policy"], p["action"]): p["keys"] for p in overview["remediation"]["by_policy"]
         },
         "keys_listed": len(overview["keys"]),
-    }
+    }  # fmt: skip

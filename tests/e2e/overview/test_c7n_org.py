@@ -15,6 +15,8 @@ dates, then ``c7n-keyage report`` (the console script) on what c7n-org wrote.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import pathlib
 import subprocess
@@ -27,6 +29,8 @@ import yaml
 from demo.localiam import KeySpec, LocalIAM, UserSpec
 from tests.support.fleet import as_truth
 from tests.support.page import numbers_in_json, numbers_on_page
+
+pytestmark = pytest.mark.slow
 
 BIN = pathlib.Path(sys.executable).parent
 REGION = "us-east-1"
@@ -96,41 +100,35 @@ with time_machine.travel(when, tick=True):
 """
 
 
+def stale_seeded(offset: int) -> dict[str, list[tuple[str, str, int]]]:
+    """Each account's stale keys ``offset`` days before the seeding, from the seeds and the
+    rule's text: active and last used more than 90 days before (never used: created more than
+    90 days before); the age is the days since that date. On the second date (offset 0) the
+    remove-keys run disables prod-abandoned's key, which the report-only run flagged."""
+    found: dict[str, list[tuple[str, str, int]]] = {}
+    for _, account_id, _, users in ACCOUNTS:
+        found[account_id] = []
+        for user in users:
+            for spec in user.keys:
+                never = spec.last_used_days_ago is None
+                age = (spec.created_days_ago if never else spec.last_used_days_ago) - offset
+                disabled = user.name == "prod-abandoned" and offset == 0
+                if spec.active and age > 90 and not disabled:
+                    found[account_id].append((user.name, "never-used" if never else "unused", age))
+    return found
+
+
 def expected(day1: str, day2: str) -> dict:
-    """The report's figures, from the seeds and the rule's text: a key is stale when active
-    and last used more than 90 days before the run (never used: created more than 90 days
-    before); its age is the days since that date. The second date's remove-keys run
-    disables prod-abandoned's key, which the earlier report-only run of that date flagged."""
-    per_day = {}
-    for day, offset in ((day1, EARLIER), (day2, 0)):
-        per_day[day] = {}
-        for _, account_id, _, users in ACCOUNTS:
-            found = []
-            for user in users:
-                for spec in user.keys:
-                    since = (
-                        spec.created_days_ago
-                        if spec.last_used_days_ago is None
-                        else spec.last_used_days_ago
-                    )
-                    age = since - offset
-                    reason = "never-used" if spec.last_used_days_ago is None else "unused"
-                    disabled = user.name == "prod-abandoned" and offset == 0
-                    if spec.active and age > 90 and not disabled:
-                        found.append((user.name, reason, age))
-            per_day[day][account_id] = found
-    latest = per_day[day2]
+    per_day = {day1: stale_seeded(EARLIER), day2: stale_seeded(0)}
+    reasons = ("unused", "never-used", "unrotated")
     figures = {
         account_id: {
             "stale_users": len({u for u, _, _ in found}),
             "stale_keys": len(found),
-            "by_reason": {
-                r: sum(reason == r for _, reason, _ in found)
-                for r in ("unused", "never-used", "unrotated")
-            },
+            "by_reason": {r: sum(reason == r for _, reason, _ in found) for r in reasons},
             "oldest_days": max((age for _, _, age in found), default=0),
         }
-        for account_id, found in latest.items()
+        for account_id, found in per_day[day2].items()
     }
     return {
         "accounts": figures,
@@ -141,9 +139,7 @@ def expected(day1: str, day2: str) -> dict:
             "oldest_days": 760,
         },
         "age_buckets": {"0-90": 0, "91-180": 1, "181-365": 2, "366-730": 0, "731+": 1},
-        "runs": {
-            day: {a: len(f) for a, f in accounts.items()} for day, accounts in per_day.items()
-        },
+        "runs": {day: {a: len(f) for a, f in found.items()} for day, found in per_day.items()},
         "disabled": 1,
         "lifecycle": {"retired": 0, "restored": 0, "deleted": 0, "used_since_retired": 0},
         "outcomes": {},
@@ -220,6 +216,14 @@ def reports(tmp_path_factory):
         found["shards"] = report(
             local, tmp / "shards", tmp / "shard-a", tmp / "shard-b", out / day2.date().isoformat()
         )
+        # Day by day, into a history file, with c7n-org's accounts file and the CSV.
+        history, accounts = ("--history", tmp / "history.json"), ("-c", tmp / "run-0/accounts.yml")
+        report(local, tmp / "day-1", out / day1.date().isoformat(), *history)
+        found["history"] = report(
+            local, tmp / "day-2", out / day2.date().isoformat(), *history, *accounts,
+            "--csv", tmp / "keys.csv",
+        )  # fmt: skip
+        found["csv"] = (tmp / "keys.csv").read_text()
     with LocalIAM(aws_like_report=False) as local:
         again1, again2 = seed_and_pick_dates(local)
         assert (again1.date(), again2.date()) == (day1.date(), day2.date())
@@ -272,18 +276,20 @@ def test_the_page_shows_the_jsons_figures(reports):
     assert numbers_on_page(html) == numbers_in_json(overview)
 
 
+def _key(k: dict) -> tuple:
+    return (k["account_id"], k["user"], k["slot"], k["age_days"], k["reasons"], k["run_date"])
+
+
 def comparable(overview: dict) -> dict:
     """All but where the runs were read and the key dates (the second server seeds seconds
     later): the figures."""
     same = {k: v for k, v in overview.items() if k not in ("inputs", "superseded_runs", "keys")}
-    same["keys"] = [
-        (k["account_id"], k["user"], k["slot"], k["age_days"], k["reasons"], k["run_date"])
-        for k in overview["keys"]
-    ]
+    same["keys"] = [_key(k) for k in overview["keys"]]
+    same["accounts"] = [{**a, "keys": [_key(k) for k in a["keys"]]} for a in overview["accounts"]]
     return same
 
 
-@pytest.mark.parametrize("source", ["synced", "shards", "c7n-s3"])
+@pytest.mark.parametrize("source", ["synced", "shards", "c7n-s3", "history"])
 def test_the_same_runs_from_s3_or_in_shards_give_the_same_figures(reports, source):
     assert comparable(reports[source][0]) == comparable(reports["local"][0])
     assert reports[source][0]["inputs"]["skipped"]["unreadable"] == 0
@@ -296,3 +302,11 @@ def test_c7n_org_wrote_s3_in_its_dated_gzip_layout(reports):
     assert any(k.startswith("org/prod/us-east-1/disable-abandoned/" + day2) for k in keys)
     assert any(k.startswith("org/dev/us-east-1/stale-keys/" + day1) for k in keys)
     assert len([k for k in keys if k.endswith("/resources.json.gz")]) == 21
+
+
+def test_the_csv_has_every_stale_key_with_its_next_step(reports):
+    overview, _ = reports["local"]
+    rows = list(csv.DictReader(io.StringIO(reports["csv"])))
+    assert sorted(
+        (r["account_name"], r["user"], int(r["age_days"]), r["next_step"]) for r in rows
+    ) == sorted((k["account_name"], k["user"], k["age_days"], "notify") for k in overview["keys"])

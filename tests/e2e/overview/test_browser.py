@@ -24,7 +24,7 @@ import pytest
 from tests.support.fleet import DEMO_DATES, as_truth, demo_fleet, truth, write_fleet
 from tests.support.page import numbers_in_json, numbers_on_page, parse
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 SCREENSHOT = ROOT / "docs" / "overview.png"
 WIDTH, HEIGHT = 1280, 1500
 FLAGS = [

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from c7n_keyage.overview.records import (
-    ROOT_USER,
+from c7n_keyage.names import ROOT_USER
+from c7n_keyage.overview.runs import (
     Unreadable,
     account_name_from_path,
     action_of,
@@ -150,7 +150,7 @@ def test_the_account_comes_from_the_arns_when_the_config_has_none():
         ("not a dict", "entry is not an object"),
         (dict(REPORT_ENTRY, reasons=["stale-ish"]), "without a known reason"),
         (dict(REPORT_ENTRY, reasons=None), "without a known reason"),
-        (dict(REPORT_ENTRY, days_since_use=None, last_used_date="garbled"), "days_since_use"),
+        (dict(REPORT_ENTRY, days_since_use=None, last_used_date="garbled"), "last_used_date"),
         (dict(NEVER_USED, days_since_rotation="250", last_rotated=None), "days_since_rotation"),
     ],
 )

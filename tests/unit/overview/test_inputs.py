@@ -1,61 +1,23 @@
 """Finding runs in directories and S3 prefixes in c7n's layouts, and naming what cannot be
-read. The layouts are checked on real c7n-org output in test_overview_e2e.py; here each case
-is made on purpose, S3 on moto's server."""
+read. The layouts are checked on real c7n-org output in tests/e2e/overview/test_c7n_org.py;
+here each case is made on purpose; S3 with botocore's Stubber (and on moto's server in
+tests/e2e/overview/test_s3_inputs.py)."""
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
+import boto3
 import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
 
-from c7n_keyage.overview.read import InputError, decode, read_inputs, split_dated
-from demo.localiam import LocalIAM
-
-START = datetime(2026, 12, 2, 6, 30, tzinfo=timezone.utc)
-ENTRY = {
-    "slot": 1,
-    "last_rotated": "2025-10-28T14:29:00+00:00",
-    "last_used_date": None,
-    "last_used_service": None,
-    "last_used_region": None,
-    "reasons": ["never-used"],
-    "days_since_use": None,
-    "days_since_rotation": 400,
-    "verified": False,
-}
-KEYAGE = {"name": "stale-keys", "resource": "iam-user", "filters": [{"type": "access-key-unused"}]}
-OTHER = {"name": "old-amis", "resource": "ami", "filters": [{"type": "image-age", "days": 90}]}
-
-
-def metadata(policy=KEYAGE, account="111111111111", start=START, region="us-east-1") -> dict:
-    return {
-        "policy": policy,
-        "execution": {"start": start.timestamp()},
-        "config": {"account_id": account, "region": region, "dryrun": False},
-    }
-
-
-def resources(*users: str) -> list:
-    return [{"UserName": u, "c7n:unused-keys": [ENTRY]} for u in users]
-
-
-def write(directory: Path, meta: object, found: object, gz: bool = False) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, value in (("metadata.json", meta), ("resources.json", found)):
-        data = (value if isinstance(value, bytes) else json.dumps(value).encode()) or b""
-        if gz:
-            (directory / f"{name}.gz").write_bytes(gzip.compress(data))
-        else:
-            (directory / name).write_bytes(data)
-
-
-def read(*inputs, **kw):
-    warnings: list[str] = []
-    runs, stats = read_inputs([str(i) for i in inputs], warnings.append, **kw)
-    return runs, stats, warnings
+from c7n_keyage.overview.inputs import InputError, S3Store, decode, split_dated
+from c7n_keyage.overview.runs import Unreadable
+from tests.support.run_files import KEYAGE, OTHER, START, metadata, read, resources, write
 
 
 def test_custodian_run_layout_one_directory_per_policy(tmp_path):
@@ -93,8 +55,8 @@ def test_a_local_copy_of_the_dated_s3_layout_reads_the_same(tmp_path):
 
 
 def test_gzip_is_known_by_its_content_not_its_name():
-    assert decode("x/resources.json", gzip.compress(b"[1]")) == [1]
-    assert decode("x/resources.json.gz", b"[2]") == [2]
+    assert decode("x/resources.json", gzip.compress(b"[1]"), 10) == [1]
+    assert decode("x/resources.json.gz", b"[2]", 10) == [2]
 
 
 @pytest.mark.parametrize(
@@ -185,73 +147,6 @@ def test_several_inputs_merge(tmp_path):
     assert stats.inputs == [str(tmp_path / "a"), str(tmp_path / "b")]
 
 
-@pytest.fixture(scope="module")
-def s3():
-    """moto's server (every service on one endpoint) with a bucket, and its environment for
-    boto3 in this process."""
-    with LocalIAM() as local:
-        client = local.client("s3")
-        client.create_bucket(Bucket="audit")
-        yield local, client
-
-
-@pytest.fixture
-def s3_env(s3, monkeypatch):
-    local, client = s3
-    for name, value in local.env().items():
-        if name.startswith("AWS") or name.lower() == "no_proxy":
-            monkeypatch.setenv(name, value)
-    return client
-
-
-def put(client, key: str, value: object, gz: bool = True) -> None:
-    data = value if isinstance(value, bytes) else json.dumps(value).encode()
-    client.put_object(Bucket="audit", Key=key, Body=gzip.compress(data) if gz else data)
-
-
-def test_s3_dated_gzip_layout_prefixes_and_region(s3_env):
-    dated = "org/dev/us-east-1/stale-keys/2026/12/02/06"
-    put(s3_env, f"{dated}/metadata.json.gz", metadata())
-    put(s3_env, f"{dated}/resources.json.gz", resources("alice"))
-    put(s3_env, f"{dated}/custodian-run.log.gz", b"log")
-    # A sibling prefix that starts with the same letters is not under s3://audit/org.
-    put(s3_env, "org2/x/stale-keys/2026/12/02/06/metadata.json.gz", metadata())
-    put(s3_env, "org2/x/stale-keys/2026/12/02/06/resources.json.gz", resources("eve"))
-    (run,), stats, warnings = read("s3://audit/org?region=us-east-1")
-    assert (run.where, run.account_name, run.started) == (f"s3://audit/{dated}", "dev", START)
-    assert [k.user for k in run.keys] == ["alice"]
-    assert (stats.runs_found, warnings) == (1, [])
-
-
-def test_s3_layout_of_a_periodic_lambda_has_no_account_directory(s3_env):
-    # mode: periodic with execution-options output_dir s3://audit/lambda: <policy>/<date>/.
-    dated = "lambda/stale-keys/2026/12/02/06"
-    put(s3_env, f"{dated}/metadata.json.gz", metadata(account="444444444444"))
-    put(s3_env, f"{dated}/resources.json.gz", resources("alice"))
-    (run,), _, warnings = read("s3://audit/lambda")
-    assert (run.account_id, run.account_name, run.started) == ("444444444444", None, START)
-    assert warnings == []
-
-
-def test_s3_unreadable_object_is_named_by_its_url(s3_env):
-    put(s3_env, "bad/stale-keys/2026/12/02/06/metadata.json.gz", b"{oops")
-    put(s3_env, "bad/stale-keys/2026/12/02/06/resources.json.gz", resources("alice"))
-    _, stats, _ = read("s3://audit/bad")
-    assert stats.unreadable[0].startswith(
-        "s3://audit/bad/stale-keys/2026/12/02/06/metadata.json.gz: not valid JSON"
-    )
-
-
-def test_s3_missing_bucket_is_an_input_error_without_a_traceback(s3_env):
-    with pytest.raises(InputError, match=r"^s3://no-such-bucket/x: .*NoSuchBucket"):
-        read("s3://no-such-bucket/x")
-
-
-def test_s3_bad_region_is_an_input_error():
-    with pytest.raises(InputError, match=r"region=bad region!: Provided region_name 'bad region!'"):
-        read("s3://audit/x?region=bad region!")
-
-
 RETIRE = dict(KEYAGE, name="retire", actions=[{"type": "retire-keys"}])
 RESULT = {"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE000000001", "outcome": "retired"}
 
@@ -286,3 +181,83 @@ def test_action_files_of_other_policies_are_not_read(tmp_path):
     (tmp_path / "stale-keys" / "action-notify").write_text("not json, never read")
     (run,), _, warnings = read(tmp_path)
     assert (run.outcomes, warnings) == (None, [])
+
+
+def stubbed_s3():
+    """A real S3 client whose every call is one the test queued (botocore's Stubber): a call
+    not queued fails, and a queued one not made shows in assert_no_pending_responses."""
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    return client, Stubber(client)
+
+
+def listed(*keys: str) -> list[dict]:
+    return [{"Key": key, "Size": 1} for key in keys]
+
+
+def test_every_page_of_an_s3_listing_is_read():
+    client, stub = stubbed_s3()
+    first = "org/dev/us-east-1/stale-keys/2026/12/02/06"
+    second = "org/prod/us-east-1/stale-keys/2026/12/02/06"
+    stub.add_response(
+        "list_objects_v2",
+        {"Contents": listed(f"{first}/metadata.json.gz", f"{first}/resources.json.gz",
+                            f"{second}/metadata.json.gz"),
+         "IsTruncated": True, "NextContinuationToken": "page-2"},
+        {"Bucket": "audit", "Prefix": "org/"},
+    )  # fmt: skip
+    stub.add_response(
+        "list_objects_v2",
+        {"Contents": listed(f"{second}/resources.json.gz", f"{second}/action-retirekeys.gz")},
+        {"Bucket": "audit", "Prefix": "org/", "ContinuationToken": "page-2"},
+    )
+    with stub:
+        found = list(S3Store("s3://audit/org?region=us-east-1", client).listing([]))
+        stub.assert_no_pending_responses()
+    assert [(f.where, f.resources, f.metadata, f.actions, f.path_parts) for f in found] == [
+        (f"s3://audit/{first}", "resources.json.gz", "metadata.json.gz", (), ("dev", "us-east-1")),
+        (f"s3://audit/{second}", "resources.json.gz", "metadata.json.gz",
+         ("action-retirekeys.gz",), ("prod", "us-east-1")),
+    ]  # fmt: skip
+    assert {f.dated for f in found} == {datetime(2026, 12, 2, 6, tzinfo=timezone.utc)}
+
+
+def test_a_bucket_root_lists_everything_and_names_runs_by_their_key():
+    client, stub = stubbed_s3()
+    stub.add_response(
+        "list_objects_v2",
+        {"Contents": listed("stale-keys/metadata.json", "stale-keys/resources.json", "x.json")},
+        {"Bucket": "audit", "Prefix": ""},
+    )
+    with stub:
+        (found,) = S3Store("s3://audit", client).listing([])
+    assert (found.where, found.path_parts) == ("s3://audit/stale-keys", ())
+
+
+def body(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+def test_an_s3_object_is_read_up_to_the_cap():
+    client, stub = stubbed_s3()
+    where = "s3://audit/org/stale-keys"
+    key = {"Bucket": "audit", "Key": "org/stale-keys/resources.json"}
+    stub.add_response("get_object", {"Body": body(b"x" * 10)}, key)
+    stub.add_response("get_object", {"Body": body(b"x" * 11)}, key)
+    stub.add_client_error("get_object", "NoSuchKey", expected_params=key)
+    store = S3Store("s3://audit/org", client)
+    with stub:
+        assert store.read(where, "resources.json", 10) == b"x" * 10
+        with pytest.raises(Unreadable, match=r"^s3://audit/org/stale-keys/resources.json: larger"):
+            store.read(where, "resources.json", 10)
+        with pytest.raises(Unreadable, match=r"resources.json: .*NoSuchKey"):
+            store.read(where, "resources.json", 10)
+        stub.assert_no_pending_responses()
+
+
+def test_an_s3_listing_refused_is_an_input_error():
+    client, stub = stubbed_s3()
+    stub.add_client_error("list_objects_v2", "AccessDenied", http_status_code=403)
+    with stub, pytest.raises(InputError, match=r"^s3://audit/org: .*AccessDenied"):
+        list(S3Store("s3://audit/org", client).listing([]))

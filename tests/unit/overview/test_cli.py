@@ -1,0 +1,128 @@
+"""``c7n-keyage report`` in this process: what it writes (HTML, JSON, CSV, the history),
+what it says, its exit codes (0 written, 1 error, 2 usage, 3 a --fail-on condition met),
+and how it fails: one line, never a traceback. (The installed console script runs in
+tests/e2e/overview/test_console_script.py.)"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from c7n_keyage.overview.cli import main
+from tests.support.fleet import DEMO_DATES, demo_fleet, entry, write_fleet, write_hand_run
+
+DAY = datetime(2026, 11, 2, 6, tzinfo=timezone.utc)
+CREATED = "2025-01-01T00:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fleet")
+    write_fleet(root, demo_fleet(), DEMO_DATES[-2:], other_policy=True)
+    return root
+
+
+def test_the_files_are_written_and_the_summary_is_printed(fleet, tmp_path, capsys):
+    out = {kind: tmp_path / f"o.{kind}" for kind in ("json", "html", "csv")}
+    options = [arg for kind, path in out.items() for arg in (f"--{kind}", str(path))]
+    assert main(["report", str(fleet), *options]) == 0
+    overview = json.loads(out["json"].read_text())
+    assert overview["schema"] == "c7n-keyage-overview/2"
+    assert set(overview) >= {"accounts", "totals", "age_buckets", "runs", "keys", "inputs"}
+    assert out["html"].read_text().startswith("<!DOCTYPE html>")
+    rows = list(csv.DictReader(io.StringIO(out["csv"].read_text())))
+    assert sum(r["state"] == "stale" for r in rows) == overview["totals"]["stale_keys"]
+    printed = capsys.readouterr()
+    totals = overview["totals"]
+    assert printed.out.startswith(
+        f"{totals['stale_keys']} stale keys of {totals['stale_users']} users in "
+        f"{totals['accounts_with_stale']} of 12 accounts, as of 2026-12-02"
+    )
+    assert "other policies skipped: 24" in printed.out
+    assert printed.err == ""
+
+
+@pytest.mark.parametrize("kind", ["json", "csv", "html"])
+def test_one_output_to_stdout_keeps_stdout_for_it(fleet, capsys, kind):
+    assert main(["report", str(fleet), f"--{kind}", "-", "--top", "3"]) == 0
+    printed = capsys.readouterr()
+    assert "stale keys of" in printed.err and "stale keys of" not in printed.out
+    if kind == "json":
+        assert len(json.loads(printed.out)["keys"]) == 3
+    elif kind == "csv":
+        assert printed.out.startswith("state,account_id,account_name,reporting,")
+    else:
+        assert printed.out.startswith("<!DOCTYPE html>") and printed.out.endswith("</html>\n")
+
+
+def test_a_missing_input_is_one_line_and_exit_1(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nowhere"), "--json", str(tmp_path / "o.json")]) == 1
+    assert capsys.readouterr().err == (
+        f"c7n-keyage: error: {tmp_path / 'nowhere'}: not a directory\n"
+    )
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_an_unwritable_output_is_one_line_and_exit_1(fleet, tmp_path, capsys):
+    target = tmp_path / "no" / "such" / "dir" / "o.html"
+    assert main(["report", str(fleet), "--html", str(target)]) == 1
+    assert capsys.readouterr().err == (
+        f"c7n-keyage: error: {target}: cannot write (No such file or directory)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        ([], "the following arguments are required: INPUT (or --history FILE)"),
+        (["in", "--html", "-", "--json", "-"], "only one of --html, --json and --csv can be '-'"),
+        (["in", "--fail-on", "stale-older-than=x"], "'stale-older-than=x': not one of stale,"),
+        (["in", "--top", "-1"], "'-1': not a whole number of 0 or more"),
+    ],
+)
+def test_usage_errors_exit_2(capsys, args, says):
+    with pytest.raises(SystemExit) as exited:
+        main(["report", *args])
+    assert exited.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+def test_warnings_name_the_files_and_are_capped_unless_verbose(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    write_hand_run(runs, "111111111111", "good", DAY, {"alice": [entry(1, CREATED)]})
+    for i in range(25):
+        run = runs / f"acct-{i:02d}" / "stale-keys"
+        run.mkdir(parents=True)
+        (run / "metadata.json").write_text("{broken")
+        (run / "resources.json").write_text("[]")
+    assert main(["report", str(runs), "--json", str(tmp_path / "o.json")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"c7n-keyage: warning: {runs}/acct-00/stale-keys/metadata.json: not valid JSON "
+        "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
+    )
+    assert len(err) == 20 + 1  # 20 shown, then the count
+    assert err[20].startswith("c7n-keyage: 25 warnings in all (20 shown; -v shows every one")
+    assert len(json.loads((tmp_path / "o.json").read_text())["inputs"]["unreadable"]) == 25
+    assert main(["report", str(runs), "-v"]) == 0
+    assert len(capsys.readouterr().err.splitlines()) == 25
+
+
+def test_runs_of_other_policies_only_are_an_error_not_an_all_clear(tmp_path, capsys):
+    run = tmp_path / "mfa"
+    run.mkdir()
+    policy = {"name": "mfa", "resource": "ec2", "filters": []}
+    start = DAY.timestamp()
+    metadata = {"policy": policy, "execution": {"start": start}, "config": {"account_id": "1"}}
+    (run / "metadata.json").write_text(json.dumps(metadata))
+    (run / "resources.json").write_text("[]")
+    assert main(["report", str(tmp_path), "--html", str(tmp_path / "o.html")]) == 1
+    assert capsys.readouterr().err == (
+        "c7n-keyage: error: no run of a policy using access-key-unused (nor lifecycle records) "
+        "in the inputs (1 runs found, 1 of other policies)\n"
+    )
+    assert not (tmp_path / "o.html").exists()
