@@ -31,7 +31,7 @@ BUCKETS = (
     ("731+", 731, None),
 )
 TOP_KEYS = 25
-KEYS_PER_ACCOUNT = 20
+KEYS_PER_ACCOUNT = 10
 
 
 @dataclass(frozen=True)

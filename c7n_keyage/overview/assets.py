@@ -49,8 +49,9 @@ svg .point { fill: var(--accent); stroke: #fff; stroke-width: 1.5; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .7rem .3rem 0;
-  text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-td.num, td.date { white-space: nowrap; }
+  text-align: left; vertical-align: top; overflow-wrap: break-word; }
+tbody th, td.name { overflow-wrap: anywhere; min-width: 7.5em; }
+td.num, td.date, th.date, td.id, td.step { white-space: nowrap; }
 td small { color: var(--muted); }
 thead th { border-bottom: 2px solid var(--muted); font-size: .9rem; }
 thead th button { font: inherit; font-weight: 600; color: var(--link); background: none;
@@ -63,8 +64,9 @@ tbody th { font-weight: 500; }
 .wide { overflow-x: auto; }
 code { font-size: .92em; overflow-wrap: anywhere; }
 .up { color: var(--accent); }
-.late { display: inline-block; color: var(--warn); background: var(--warn-bg);
-  border-radius: 3px; padding: 0 .3rem; font-size: .85rem; white-space: normal; }
+.late { display: block; width: max-content; color: var(--warn); background: var(--warn-bg);
+  border-radius: 3px; padding: 0 .3rem; font-size: .85rem; }
+summary .late { display: inline-block; }
 details { margin: .4rem 0; }
 summary { cursor: pointer; }
 details.account { border-top: 1px solid var(--line); padding: .35rem 0; margin: 0; }
@@ -100,12 +102,20 @@ SCRIPT = """
   var all = document.getElementById("all-accounts");
   var rows = Array.prototype.slice.call(table.tBodies[0].rows);
   rows.forEach(function (row, i) { row.setAttribute("data-order", i); });
-  var drill = Array.prototype.slice.call(document.querySelectorAll("details.account"));
-  function has(node, q) { return node.textContent.toLowerCase().indexOf(q) >= 0; }
+  var drill = {};
+  Array.prototype.forEach.call(document.querySelectorAll("details.account"), function (d) {
+    drill[d.getAttribute("data-account")] = d;
+  });
+  function has(node, q) { return !!node && node.textContent.toLowerCase().indexOf(q) >= 0; }
   function filter() {
     var q = box.value.trim().toLowerCase(), shown = 0;
-    rows.forEach(function (row) { row.hidden = !!q && !has(row, q); shown += row.hidden ? 0 : 1; });
-    drill.forEach(function (d) { d.hidden = !!q && !has(d, q); });
+    rows.forEach(function (row) {
+      var keys = drill[row.getAttribute("data-account")];
+      var hit = !q || has(row, q) || has(keys, q);
+      row.hidden = !hit;
+      if (keys) { keys.hidden = !hit; }
+      shown += hit ? 1 : 0;
+    });
     if (q && all) { all.open = true; }
     status.textContent = q ? shown + " of " + rows.length + " accounts match" : "";
   }

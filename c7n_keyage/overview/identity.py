@@ -69,9 +69,14 @@ class KeySet:
         self._by_user: dict[str, list[Held]] = {}
 
     def find(self, key: StaleKey) -> Held | None:
-        held = self._by_user.get(key.user, ())
-        exact = next((h for h in held if _exact(h.key, key)), None)
-        return exact or next((h for h in held if same_key(h.key, key)), None)
+        """The held key ``key`` is: by ID first, else the first that ``same_key`` allows."""
+        loose = None
+        for held in self._by_user.get(key.user, ()):
+            if _exact(held.key, key):
+                return held
+            if loose is None and same_key(held.key, key):
+                loose = held
+        return loose
 
     def put(self, key: StaleKey, run: Run) -> Held:
         held = self.find(key)

@@ -31,8 +31,15 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
-def _cell(value: object, field: str | None = None, numeric: bool = False, day: bool = False):
-    classes = ' class="num"' if numeric else ' class="date"' if day else ""
+def _cell(
+    value: object,
+    field: str | None = None,
+    numeric: bool = False,
+    day: bool = False,
+    kind: str | None = None,
+) -> str:
+    kind = "num" if numeric else "date" if day else kind
+    classes = f' class="{kind}"' if kind else ""
     data = f' data-field="{field}"' if field else ""
     text = "—" if value is None else _n(value) if isinstance(value, int) else escape(str(value))
     return f"<td{classes}{data}>{text}</td>"
@@ -74,7 +81,7 @@ def _name(row: dict) -> str:
 def _key_id(key: dict) -> str:
     if key["access_key_id"]:
         return f"<code>{escape(key['access_key_id'])}</code>"
-    return f"slot {key['slot']} (ID not read)" if key["slot"] else "ID not read"
+    return f"slot {key['slot']}" if key["slot"] else "—"
 
 
 def _last_used(key: dict) -> str:
@@ -85,19 +92,24 @@ def _last_used(key: dict) -> str:
 
 
 def _owner(key: dict) -> str:
-    found = [escape(v) for v in (key["owner"], key["team"]) if v]
-    return " · ".join(found) or "—"
+    """The owner, and the team under it."""
+    owner, team = (escape(v) if v else "" for v in (key["owner"], key["team"]))
+    return owner + (f"<br><small>{team}</small>" if owner and team else team) or "—"
 
 
 def _reasons(key: dict) -> str:
     return escape(", ".join(REASON_LABELS[r].lower() for r in key["reasons"]))
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{_n(count)} {noun}{'' if count == 1 else 's'}"
+
+
 def _late(account: dict) -> str:
     if account["reporting"]:
         return ""
     days = account["days_since_last_run"]
-    return f' <span class="late">not reporting: {_n(days)} day{"s" if days != 1 else ""}</span>'
+    return f' <span class="late">not reporting: {_plural(days, "day")}</span>'
 
 
 def _totals(overview: dict) -> str:
@@ -132,7 +144,14 @@ def _totals(overview: dict) -> str:
 
 
 def _attention(overview: dict) -> str:
-    silent = [a for a in overview["accounts"] if not a["reporting"]]
+    silent = sorted(
+        (a for a in overview["accounts"] if not a["reporting"]),
+        key=lambda a: (
+            -a["days_since_last_run"],
+            (a["account_name"] or "").lower(),
+            a["account_id"],
+        ),
+    )
     rows = [
         f'<tr data-account="{escape(a["account_id"])}"><th scope="row">{_name(a)}</th>'
         + _cell(a["account_id"])
@@ -155,10 +174,14 @@ def _attention(overview: dict) -> str:
     headers += [("Days since", True), ("Stale keys at that run", True)]
     table = _table("not-reporting-table", "Accounts not reporting", headers, rows)
     grace = overview["grace_days"]
+    never = len(overview["accounts_without_runs"])
     intro = (
-        f"<p>{_n(len(rows))} accounts have no run on {overview['as_of']}"
+        f"<p>{_plural(len(silent), 'account')} did not run on {overview['as_of']}"
         + (f" nor in the {grace} days before" if grace else "")
-        + ": their runner may have failed. Their last figures still count, as last seen.</p>"
+        + f": a runner may have failed. {'Its' if len(silent) == 1 else 'Their'} last figures "
+        "still count, as last seen."
+        + (f" {_plural(never, 'account')} of the accounts file never ran." if never else "")
+        + "</p>"
     )
     if len(rows) > TOP_ACCOUNTS:
         return intro + _collapsed("all-not-reporting", f"All {_n(len(rows))}", table)
@@ -205,23 +228,26 @@ def _charts(overview: dict) -> str:
 def _key_cells(key: dict) -> str:
     """A key's cells after its user's."""
     return (
-        _cell(_owner(key) if key["owner"] or key["team"] else None, "owner")
-        + f"<td>{_key_id(key)}</td>"
-        + _cell(key["age_days"], "age_days", True)
+        f'<td class="name">{_owner(key)}</td>'
+        + f'<td class="id">{_key_id(key)}</td>'
+        + _cell(key["age_days"], numeric=True)
         + f"<td>{_reasons(key)}</td>"
         + f'<td class="date">{_last_used(key)}</td>'
-        + _cell(steps.label(key["next_step"], key["due"]), "next_step")
+        + _cell(steps.label(key["next_step"], key["due"]), kind="step")
     )
 
 
-KEY_HEADERS = [("User", False), ("Owner · team", False), ("Access key", False)]
+KEY_HEADERS = [("User", False), ("Owner, team", False), ("Access key", False)]
 KEY_HEADERS += [("Days", True), ("Why", False), ("Last used", False), ("Next step", False)]
 
 
 def _oldest(overview: dict) -> str:
     keys = overview["keys"]
     rows = [
-        f'<tr><th scope="row">{_name(k)}</th>' + _cell(k["user"]) + _key_cells(k) + "</tr>"
+        f'<tr><th scope="row">{_name(k)}</th>'
+        + _cell(k["user"], kind="name")
+        + _key_cells(k)
+        + "</tr>"
         for k in keys
     ]
     note = (
@@ -256,7 +282,7 @@ def _account_row(index: int, a: dict) -> str:
     return (
         f'<tr data-account="{escape(a["account_id"])}"><th scope="row">'
         f'<a href="#account-{index}">{_name(a)}</a></th>'
-        + _cell(a["account_id"])
+        + _cell(a["account_id"], kind="id")
         + _sortable(a["stale_keys"], "stale_keys")
         + _sortable(a["stale_users"], "stale_users")
         + "".join(_sortable(a["by_reason"][r], r) for r in REASONS)
@@ -325,10 +351,16 @@ def _account_details(index: int, a: dict) -> str:
     body = _table(f"keys-{index}", "Stale keys, oldest first", KEY_HEADERS, rows, note)
     if a["retired_keys"]:
         body += _retired_table(index, a["retired_keys"])
+    stale = (
+        f"{_plural(a['stale_keys'], 'stale key')}, oldest {_n(a['oldest_days'])} days"
+        if a["stale_keys"]
+        else "no stale key"
+    )
+    retired = len(a["retired_keys"])
+    retired_text = f"; {_plural(retired, 'retired key')} to act on" if retired else ""
     summary = (
-        f"<strong>{_name(a)}</strong> <small>{escape(a['account_id'])}</small>: "
-        f"{_n(a['stale_keys'])} stale keys, oldest {_n(a['oldest_days'])} days; last run "
-        f"{a['last_run']}{_late(a)}"
+        f"<strong>{_name(a)}</strong> <small>{escape(a['account_id'])}</small>: {stale}"
+        f"{retired_text}; last run {a['last_run']}{_late(a)}"
     )
     return (
         f'<details class="account" id="account-{index}" '

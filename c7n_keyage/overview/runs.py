@@ -63,7 +63,7 @@ class StaleKey:
     access_key_id: str | None
     slot: int | None
     last_rotated: str | None  # the creation time, as the entry gives it
-    created: str | None  # the same, in UTC to the second: what two entries compare
+    created: int | None  # the same, in whole seconds since 1970: what two entries compare
     last_used_date: str | None
     last_used_service: str | None
     last_used_region: str | None
@@ -226,9 +226,8 @@ def parse_outcomes(name: str, results: object, warn: Warn) -> tuple[Outcome, ...
             warn(f"{name}: a result without UserName, AccessKeyId and outcome")
             continue
         if result["outcome"] not in OUTCOMES:
-            warn(
-                f"{name}: key {text(result['AccessKeyId'])}: unknown outcome {text(result['outcome'])!r}"
-            )
+            said = text(result["outcome"])
+            warn(f"{name}: key {text(result['AccessKeyId'])}: unknown outcome {said!r}")
             continue
         user, key_id = text(result["UserName"]), text(result["AccessKeyId"])
         outcomes.append(Outcome(user, key_id, result["outcome"]))
@@ -289,14 +288,16 @@ def _plausible(value: object, started: datetime) -> datetime | None | bool:
     return moment
 
 
-def key_age(entry: dict, started: datetime) -> tuple[int | None, str | None]:
+def key_age(
+    entry: dict, started: datetime, created: datetime | None | bool
+) -> tuple[int | None, str | None]:
     """Days since last use, or since creation when never used: the entry's own count (made
-    at the run's time), else from its date and the run's start. (age, None) or (None, the
-    field that is wrong)."""
+    at the run's time), else from its date (``created``: ``last_rotated`` as ``_plausible``
+    read it) and the run's start. (age, None) or (None, the field that is wrong)."""
     used = entry.get("last_used_date") is not None
     field = "days_since_use" if used else "days_since_rotation"
     moment_field = "last_used_date" if used else "last_rotated"
-    moment = _plausible(entry.get(moment_field), started)
+    moment = _plausible(entry["last_used_date"], started) if used else created
     if moment is False:
         return None, moment_field
     days = entry.get(field)
@@ -309,13 +310,6 @@ def key_age(entry: dict, started: datetime) -> tuple[int | None, str | None]:
     return max((started - moment).days, 0), None
 
 
-def second_of(value: str | None) -> str | None:
-    """A creation time in UTC to the second: a report gives seconds, the live API may give
-    a fraction or another offset, and the same instant is the same key."""
-    moment = parse_iso(value) if value is not None else None
-    return None if moment is None else moment.replace(microsecond=0).isoformat()
-
-
 def _stale_key(user: str, tags: dict, entry: object, started: datetime, warn: Warn, where: str):
     said = f"{where}/resources.json: user {user}: {UNUSED_KEYS} entry"
     if not isinstance(entry, dict):
@@ -326,18 +320,18 @@ def _stale_key(user: str, tags: dict, entry: object, started: datetime, warn: Wa
     if not known:
         warn(f"{said} without a known reason")
         return None
-    age, wrong = key_age(entry, started)
+    created = _plausible(entry.get("last_rotated"), started)
+    age, wrong = key_age(entry, started, created)
     if age is None:
         warn(f"{said}: {wrong} missing, unreadable or out of range; the key is left out")
         return None
     slot = _integer(entry.get("slot"))
-    created = _plausible(entry.get("last_rotated"), started)
     return StaleKey(
         user=user,
         access_key_id=text(entry.get("access_key_id")),
         slot=slot if slot in (1, 2) else None,
         last_rotated=text(entry["last_rotated"]) if created else None,
-        created=second_of(entry["last_rotated"]) if created else None,
+        created=int(created.timestamp()) if created else None,
         last_used_date=text(entry.get("last_used_date")),
         last_used_service=text(entry.get("last_used_service")),
         last_used_region=text(entry.get("last_used_region")),

@@ -53,12 +53,17 @@ LIFECYCLE_POLICY = {
 LIFECYCLE_RESULTS = "action-deleteretiredkeys"
 
 
-def delete_outcome(record: dict) -> str:
-    """What delete-retired-keys does with a record: a key still disabled and unused since
-    is deleted, one used since is kept, and a record whose key is active or gone is removed."""
-    if record["status"] == "Inactive":
-        return "kept" if record["used_since_retired"] else "deleted"
-    return "record-removed"
+GRACE = timedelta(days=30)  # LIFECYCLE_POLICY's days
+
+
+def delete_outcome(record: dict, now: datetime) -> str:
+    """What delete-retired-keys does with a record: a key still disabled, retired more than
+    the grace ago and unused since is deleted; one used since, or not yet due, is kept; a
+    record whose key is active or gone is removed."""
+    if record["status"] != "Inactive":
+        return "record-removed"
+    due = datetime.fromisoformat(record["delete_after"].replace("Z", "+00:00"))
+    return "kept" if record["used_since_retired"] or due > now else "deleted"
 
 
 OTHER_POLICY = {
@@ -94,6 +99,11 @@ class Account:
     disable_from: datetime | None = None
     # c7n:retired-keys records by user, written by a lifecycle policy on the last date.
     lifecycle: dict[str, list[dict]] = field(default_factory=dict)
+    # The last date its runner ran (it stopped reporting after it); None: every date.
+    stops_after: datetime | None = None
+
+    def ran(self, started: datetime) -> bool:
+        return self.stops_after is None or started <= self.stops_after
 
 
 def _key_id(rng: random.Random) -> str:
@@ -248,7 +258,7 @@ def _lifecycle_run(base: tuple, account: Account, at: datetime) -> Output:
         for name, records in account.lifecycle.items()
     ]
     results = [
-        {"UserName": name, "AccessKeyId": r["access_key_id"], "outcome": delete_outcome(r),
+        {"UserName": name, "AccessKeyId": r["access_key_id"], "outcome": delete_outcome(r, at),
          "reason": "synthetic"}
         for name, records in account.lifecycle.items()
         for r in records
@@ -269,7 +279,7 @@ def fleet_outputs(accounts: list[Account], dates: list[datetime], other_policy: 
     """Every account's runs on every date, one directory per date (as a daily c7n-org job
     with ``-s out/$(date +%F)`` leaves them), in the order they run."""
     for started in dates:
-        for account in accounts:
+        for account in (a for a in accounts if a.ran(started)):
             base = (started.date().isoformat(), account.name, REGION)
             at = started
             yield _output(base, REPORT_POLICY, account, at, resources_at(account, at, False))
@@ -278,7 +288,7 @@ def fleet_outputs(accounts: list[Account], dates: list[datetime], other_policy: 
                 yield _disable_run(base, account, at)
             if other_policy:
                 yield _output(base, OTHER_POLICY, account, at, [])
-            if account.lifecycle and started == dates[-1]:
+            if account.lifecycle and started == dates[-1]:  # never one that stops
                 yield _lifecycle_run(base, account, at)
 
 
@@ -322,6 +332,30 @@ DEMO_ACCOUNTS = (
 )
 
 
+# The identity account's retired keys: (status, retired on, used since): two due for
+# deletion, one not yet, one restored, one gone, one used after it was retired.
+RETIREMENTS = (
+    ("Inactive", DEMO_DATES[0] - timedelta(days=10), False),
+    ("Inactive", DEMO_DATES[0] - timedelta(days=10), False),
+    ("Inactive", DEMO_DATES[3], False),
+    ("Active", DEMO_DATES[1], True),
+    ("missing", DEMO_DATES[1], False),
+    ("Inactive", DEMO_DATES[1], True),
+)
+
+
+def retirement(key_id: str, status: str, when: datetime, used: bool) -> dict:
+    """A c7n:retired-keys record as the lifecycle's filter writes it in a delete policy."""
+    return {
+        "access_key_id": key_id,
+        "retired_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "policy": "iam-access-key-retire",
+        "status": status,
+        "used_since_retired": used,
+        "delete_after": (when + GRACE).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
 def demo_fleet(seed: int = 7) -> list[Account]:
     rng = random.Random(seed)
     first = DEMO_DATES[0]
@@ -345,19 +379,11 @@ def demo_fleet(seed: int = 7) -> list[Account]:
     by_name = {a.name: a for a in fleet}
     for name in ("legacy-erp", "sandbox-01"):
         by_name[name].disable_from = DEMO_DATES[2]
-    retired = DEMO_DATES[1].isoformat().replace("+00:00", "Z")
     by_name["identity"].lifecycle = {
-        f"identity-batch-{n}": [
-            {
-                "access_key_id": _key_id(rng),
-                "retired_at": retired,
-                "policy": "iam-access-key-retire",
-                "status": status,
-                "used_since_retired": status == "Active",
-            }
-        ]
-        for n, status in enumerate(("Inactive", "Inactive", "Inactive", "Active", "missing"))
+        f"identity-batch-{n}": [retirement(_key_id(rng), status, when, used)]
+        for n, (status, when, used) in enumerate(RETIREMENTS)
     }
+    by_name["sandbox-02"].stops_after = DEMO_DATES[2]
     return fleet
 
 
@@ -397,12 +423,12 @@ def age_buckets(ages: list[int]) -> dict[str, int]:
     return buckets
 
 
-def lifecycle_now(records: list[dict]) -> dict[str, int]:
+def lifecycle_now(records: list[dict], now: datetime) -> dict[str, int]:
     """Each recorded key after the delete run: deleted when it deleted it, still retired when
     it kept it, else as its record says (Active: restored; missing: deleted)."""
     status = {"deleted": "deleted", "kept": "retired"}
     states = [
-        status.get(delete_outcome(r))
+        status.get(delete_outcome(r, now))
         or {"Inactive": "retired", "Active": "restored", "missing": "deleted"}[r["status"]]
         for r in records
     ]
@@ -410,16 +436,26 @@ def lifecycle_now(records: list[dict]) -> dict[str, int]:
     return {**counts, "used_since_retired": sum(r["used_since_retired"] for r in records)}
 
 
+def as_of_each_date(fleet: list[Account], dates: list[datetime]) -> dict[str, dict]:
+    """Per date, each account's stale keys at its latest run on or before that date."""
+    per_date: dict[str, dict] = {}
+    held: dict[str, list[tuple]] = {}
+    for started in dates:
+        held |= stale_on([a for a in fleet if a.ran(started)], started)
+        per_date[started.date().isoformat()] = dict(held)
+    return per_date
+
+
 def truth(fleet: list[Account], dates: list[datetime]) -> dict:
     """What the report must say about a fleet ``write_fleet`` wrote, counted from the fleet's
-    own keys and the rule, not from any output: the contract's words, one by one. Every
-    account runs on every date, so each is counted with that date's runs."""
-    per_date = {started.date().isoformat(): stale_on(fleet, started) for started in dates}
+    own keys and the rule, not from any output: the contract's words, one by one. An account
+    that stopped running counts with its last run."""
+    per_date = as_of_each_date(fleet, dates)
     latest = per_date[max(per_date)]
     accounts = {account_id: figures(stale) for account_id, stale in latest.items()}
     every = [found for stale in latest.values() for found in stale]
     records = [r for a in fleet for rs in a.lifecycle.values() for r in rs]
-    outcomes = {o: sum(delete_outcome(r) == o for r in records) for o in OUTCOMES}
+    outcomes = {o: sum(delete_outcome(r, dates[-1]) == o for r in records) for o in OUTCOMES}
     return {
         "accounts": accounts,
         "totals": figures(every)
@@ -431,7 +467,7 @@ def truth(fleet: list[Account], dates: list[datetime]) -> dict:
         },
         "disabled": sum(key.disabled_on is not None for a in fleet for key in a.keys),
         "outcomes": {"delete-retired-keys": outcomes} if records else {},
-        "lifecycle": lifecycle_now(records),
+        "lifecycle": lifecycle_now(records, dates[-1]),
     }
 
 

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from c7n_keyage.dates import parse_iso
 from c7n_keyage.overview.aggregate import Options, bucket_of, overview
 from c7n_keyage.overview.inputs import read_inputs
-from c7n_keyage.overview.runs import Outcome, RetiredKey, Run, StaleKey, second_of
+from c7n_keyage.overview.runs import Outcome, RetiredKey, Run, StaleKey
 from tests.support.fleet import Account, add_keys, as_truth, fold, truth, write_fleet
 
 DAY1 = datetime(2026, 11, 25, 6, tzinfo=timezone.utc)
@@ -25,7 +26,7 @@ def key(user="alice", age=200, reasons=("unused",), created="2025-01-01T00:00:00
         access_key_id=None,
         slot=1,
         last_rotated=created,
-        created=second_of(created),
+        created=int(parse_iso(created).timestamp()),
         last_used_date="2026-05-01T00:00:00+00:00",
         last_used_service="s3",
         last_used_region="us-east-1",

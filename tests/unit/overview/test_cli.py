@@ -40,9 +40,9 @@ def test_the_files_are_written_and_the_summary_is_printed(fleet, tmp_path, capsy
     totals = overview["totals"]
     assert printed.out.startswith(
         f"{totals['stale_keys']} stale keys of {totals['stale_users']} users in "
-        f"{totals['accounts_with_stale']} of 12 accounts, as of 2026-12-02"
+        f"{totals['accounts_with_stale']} of 11 accounts, as of 2026-12-02"
     )
-    assert "other policies skipped: 24" in printed.out
+    assert "other policies skipped: 22" in printed.out  # sandbox-02 stopped running
     assert printed.err == ""
 
 
