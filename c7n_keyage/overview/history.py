@@ -10,6 +10,7 @@ file beside it, then renamed over it, so a report stopped half-way leaves the ol
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -153,13 +154,23 @@ def load(path: Path) -> Fleet:
     )
 
 
+def _unwritable(path: Path, error: OSError) -> HistoryError:
+    return HistoryError(f"{path}: cannot write the history ({error.strerror or error})")
+
+
 def save(fleet: Fleet, path: Path) -> None:
     data = to_dict(fleet)
     try:
-        with tempfile.NamedTemporaryFile(
+        out = tempfile.NamedTemporaryFile(
             "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        ) as out:
+        )
+    except OSError as e:
+        raise _unwritable(path, e) from None
+    try:
+        with out:
             json.dump(data, out, separators=(",", ":"))
         os.replace(out.name, path)
     except OSError as e:
-        raise HistoryError(f"{path}: cannot write the history ({e.strerror or e})") from None
+        with contextlib.suppress(OSError):
+            os.unlink(out.name)
+        raise _unwritable(path, e) from None
