@@ -1,12 +1,22 @@
-"""Benchmark of ``c7n-keyage report`` at scale: ``python -m benchmarks.overview``.
+"""Benchmark of ``c7n-keyage report`` over a year of a fleet: ``python -m benchmarks.overview``.
 
-Writes c7n-org output for a synthetic fleet (1,000 accounts with 100 stale keys each, by
-default; ``tests/support/fleet.py``: c7n's metadata.json and resources.json, the plugin's own
-annotation entries) for one run date and for several weekly dates, checks that the report's
-figures equal the fleet's own count, then times the console script end to end (a subprocess,
-as a user runs it) and the phases in this process (read, aggregate, render, JSON), and
-reports the sizes. Prints a markdown table and writes it into docs/performance.md between
-its markers (``--no-write`` to skip). Nothing is asserted on time: the figures are printed.
+1,000 accounts with 100 stale keys each, a report-only run per account every day for 365
+days (by default), then a daily update:
+
+- the first build: every run of the year read, folded and saved to a history file, by the
+  report's own reader (``inputs.read_stores``: both passes, decode, parse) and fleet, from a
+  synthetic store that lists the runs and serves each file's bytes as c7n writes them
+  (``indent=2``), made on the fly from templates: the year's 33 GB of files are never
+  written. Its process's peak memory and time are measured; the time spent making the
+  bytes is measured apart and taken out.
+- the daily update: the next day's 1,000 runs written as files (c7n-org's layout), then the
+  installed console script, as a user runs it: ``c7n-keyage report DAY --history FILE
+  --html --json --csv``. Its process's peak memory, wall and CPU time are measured.
+
+Before any figure counts, the report's numbers are checked against the fleet's own: every
+point of the trend, the totals. Prints a markdown table and writes it into
+docs/performance.md between its markers (``--no-write`` to skip). Nothing is asserted on
+time: the figures are printed, beside the targets.
 """
 
 from __future__ import annotations
@@ -17,178 +27,214 @@ import json
 import os
 import pathlib
 import platform
-import resource
-import shutil
-import statistics as st
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
-from c7n_keyage.overview.aggregate import aggregate
-from c7n_keyage.overview.read import read_inputs
-from c7n_keyage.overview.render import render_html
-from tests.support.fleet import as_truth, scale_fleet, truth, write_fleet
+from c7n.utils import dumps
+
+from c7n_keyage.overview import history
+from c7n_keyage.overview.fleet import Fleet
+from c7n_keyage.overview.inputs import RunFiles, read_stores
+from tests.support.fleet import (
+    REGION,
+    REPORT_POLICY,
+    Account,
+    add_keys,
+    metadata_of,
+    resources_at,
+)
 
 DOCS = pathlib.Path(__file__).parent.parent / "docs" / "performance.md"
 MARKERS = ("<!-- overview-benchmark:start -->\n", "<!-- overview-benchmark:end -->")
 SCRIPT = pathlib.Path(sys.executable).parent / "c7n-keyage"
-LAST = datetime.datetime(2026, 12, 2, 6, tzinfo=datetime.timezone.utc)
-TARGET_S, TARGET_MB = 10.0, 5.0
+FIRST = datetime.datetime(2025, 12, 2, 6, tzinfo=datetime.timezone.utc)
+TARGET_MB, TARGET_DAILY_S = 500, 15.0
+SHAPES = 10  # distinct fleets of keys; account i has shape i % SHAPES, its own name and ID
+_AGE = re.compile(rb'"(days_since_use|days_since_rotation)": (\d+)')
 
 
-def _dir_bytes(root: pathlib.Path) -> int:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+def account_of(i: int) -> tuple[str, str]:
+    return f"{100000000000 + i:012d}", f"acct-{i:04d}"
 
 
-def measure(accounts: int, keys: int, dates: int, repeats: int, work: pathlib.Path) -> dict:
-    """One configuration: the fleet written, checked, then timed."""
-    root = work / f"fleet-{dates}"
-    days = [LAST - datetime.timedelta(weeks=w) for w in reversed(range(dates))]
-    # All keys stale from the first date on, so each account has `keys` stale keys.
-    fleet = scale_fleet(accounts, keys, days[0])
+@dataclass
+class Shape:
+    """One account's resources.json as c7n writes it, as a template: its name and ID, and
+    each key's age (days since use or since creation), which grows by one each day."""
+
+    template: bytes
+    ages: list[int]
+
+    def resources(self, account: str, name: str, day: int) -> bytes:
+        values = {b"name": name.encode(), b"account": account.encode()}
+        values |= {b"a%d" % i: age + day for i, age in enumerate(self.ages)}
+        return self.template % values
+
+
+def shape(keys: int, seed: int) -> Shape:
+    import random
+
+    account = Account("@ACCOUNT@", "@NAME@")
+    add_keys(account, random.Random(seed), keys, FIRST)
+    text = dumps(resources_at(account, FIRST, False), indent=2).encode().replace(b"%", b"%%")
+    text = text.replace(b"@NAME@", b"%(name)s").replace(b"@ACCOUNT@", b"%(account)s")
+    ages: list[int] = []
+
+    def slot(found: re.Match) -> bytes:
+        ages.append(int(found.group(2)))
+        return b'"%s": %%(a%d)d' % (found.group(1), len(ages) - 1)
+
+    return Shape(_AGE.sub(slot, text), ages)
+
+
+class SyntheticStore:
+    """The year's runs as c7n-org leaves them (``<date>/<account>/<region>/<policy>/``),
+    listed, and each file's bytes made when it is read. ``making`` is the time spent
+    making bytes: the benchmark takes it out of the build's."""
+
+    threads = 0
+
+    def __init__(self, accounts: int, keys: int, dates: int) -> None:
+        self.label = f"synthetic: {accounts} accounts x {keys} keys x {dates} dates"
+        self.accounts, self.dates = accounts, dates
+        self.shapes = [shape(keys, seed) for seed in range(SHAPES)]
+        self.making = 0.0
+
+    def listing(self, problems: list[str]):
+        names = ("metadata.json", "resources.json")
+        for day in range(self.dates):
+            date = (FIRST + datetime.timedelta(days=day)).date().isoformat()
+            for i in range(self.accounts):
+                parts = (date, account_of(i)[1], REGION, REPORT_POLICY["name"])
+                yield RunFiles("/".join(parts), names[1], names[0], parts[:-1], None)
+
+    def read(self, where: str, name: str, cap: int) -> bytes:
+        began = time.perf_counter()
+        date, name_of, _, _ = where.split("/")
+        i = int(name_of.removeprefix("acct-"))
+        account, _ = account_of(i)
+        day = (datetime.date.fromisoformat(date) - FIRST.date()).days
+        if name == "resources.json":
+            data = self.shapes[i % SHAPES].resources(account, name_of, day)
+        else:
+            started = FIRST + datetime.timedelta(days=day, seconds=i)
+            data = dumps(metadata_of(REPORT_POLICY, Account(account, name_of), started, "out"))
+            data = data.encode()
+        self.making += time.perf_counter() - began
+        return data
+
+
+def build(accounts: int, keys: int, dates: int, kept: pathlib.Path) -> dict:
+    """The first build, in this process: what the report's reader and fleet do with a year."""
+    store = SyntheticStore(accounts, keys, dates)
     began = time.perf_counter()
-    write_fleet(root, fleet, days)
-    written = time.perf_counter() - began
-    input_bytes = _dir_bytes(root)
-
-    phases: dict[str, list[float]] = {"read": [], "aggregate": [], "render": [], "json": []}
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        runs, stats = read_inputs([str(root)], warn=print)
-        t1 = time.perf_counter()
-        overview = aggregate(runs)
-        overview["inputs"] = stats.as_dict()
-        t2 = time.perf_counter()
-        html = render_html(overview)
-        t3 = time.perf_counter()
-        text = json.dumps(overview, indent=1)
-        t4 = time.perf_counter()
-        for name, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
-            phases[name].append(seconds)
-        del runs
-    # The figures must be right before their time counts.
-    if as_truth(overview) != truth(fleet, days):
-        raise SystemExit(f"the report's figures differ from the fleet's own count ({dates} dates)")
-    if overview["totals"]["stale_keys"] != accounts * keys:
-        raise SystemExit("the fleet does not have the stale keys it was made with")
-
-    wall, cpu = [], []
-    out = work / "out"
-    for _ in range(repeats):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run(
-            [
-                SCRIPT,
-                "report",
-                root,
-                "--json",
-                out.with_suffix(".json"),
-                "--html",
-                out.with_suffix(".html"),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        wall.append(time.perf_counter() - t0)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-    if out.with_suffix(".json").read_text() != text + "\n":
-        raise SystemExit("the console script's JSON differs from the in-process one")
-    shutil.rmtree(root)
-    return {
-        "dates": dates,
-        "runs": accounts * dates,
-        "keys_read": accounts * keys * dates,
-        "written_s": written,
-        "wall": wall,
-        "cpu": cpu,
-        "peak_mb": peak,
-        "phases": phases,
-        "html_bytes": len(html.encode()),
-        "json_bytes": len(text.encode()) + 1,
-        "input_bytes": input_bytes,
-    }
+    runs, stats = read_stores([store], print)
+    fleet = Fleet()
+    for run in runs:
+        fleet.add(run)
+    fleet.close()
+    history.save(fleet, kept)
+    took = time.perf_counter() - began
+    points = [p["stale_keys"] for p in fleet.points]
+    if points != [accounts * keys] * dates or stats.runs_read != accounts * dates:
+        raise SystemExit(f"the build's figures are not the fleet's: {points[:3]}...")
+    return {"seconds": took - store.making, "making": store.making, "runs": stats.runs_read}
 
 
-def _mb(n_bytes: int) -> str:
-    value = n_bytes / 1e6
-    return f"{value:.2f}" if value < 10 else f"{value:.0f}"
+def measured(command: list) -> tuple[float, float, float, str]:
+    """Run ``command``: (wall s, CPU s, peak RSS MB, stdout), from its own rusage."""
+    began = time.perf_counter()
+    process = subprocess.Popen([str(c) for c in command], stdout=subprocess.PIPE, text=True)
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - began
+    if process.returncode != 0:
+        raise SystemExit(f"{command[:3]} exited {process.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
 
 
-def _s(values: list[float]) -> str:
-    value = st.median(values)
-    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+def write_day(store: SyntheticStore, day: int, root: pathlib.Path) -> pathlib.Path:
+    """The day's runs as files, where c7n-org writes them."""
+    date = (FIRST + datetime.timedelta(days=day)).date().isoformat()
+    for i in range(store.accounts):
+        name = account_of(i)[1]
+        where = "/".join((date, name, REGION, REPORT_POLICY["name"]))
+        directory = root / where
+        directory.mkdir(parents=True)
+        for file in ("metadata.json", "resources.json"):
+            (directory / file).write_bytes(store.read(where, file, 0))
+    return root / date
 
 
-def table(results: list[dict], accounts: int, keys: int, repeats: int) -> str:
-    cols = [f"{r['dates']} run date{'s' if r['dates'] > 1 else ''}" for r in results]
+def daily(args, work: pathlib.Path, kept: pathlib.Path) -> dict:
+    store = SyntheticStore(args.accounts, args.keys, args.dates + 1)
+    day = write_day(store, args.dates, work / "out")
+    out = {kind: work / f"keys.{kind}" for kind in ("html", "json", "csv")}
+    command = [SCRIPT, "report", day, "--history", kept]
+    command += [arg for kind, path in out.items() for arg in (f"--{kind}", path)]
+    wall, cpu, peak, _ = measured(command)
+    found = json.loads(out["json"].read_text())
+    stale = args.accounts * args.keys
+    if [p["stale_keys"] for p in found["runs"]] != [stale] * (args.dates + 1):
+        raise SystemExit("the daily update's trend is not the fleet's")
+    if found["totals"]["stale_keys"] != stale or found["inputs"]["runs_read"] != args.accounts:
+        raise SystemExit("the daily update's figures are not the fleet's")
+    sizes = {kind: path.stat().st_size / 1e6 for kind, path in out.items()}
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak, "sizes": sizes}
+
+
+def _verdict(value: float, target: float) -> str:
+    return f"< {target:g}: " + ("**met**" if value < target else "**MISSED**")
+
+
+def table(args, built: dict, day: dict, history_mb: float) -> str:
+    sizes = day["sizes"]
     rows = [
-        (
-            "runs read (accounts x dates) / stale keys read",
-            lambda r: f"{r['runs']:,} / {r['keys_read']:,}",
-            "",
-        ),
-        ("input on disk, MB (c7n's indented JSON)", lambda r: _mb(r["input_bytes"]), ""),
-        (
-            "**`c7n-keyage report` end to end, wall s, median**",
-            lambda r: f"**{_s(r['wall'])}**",
-            f"< {TARGET_S:g} s",
-        ),
-        ("of it CPU s (user+sys), median", lambda r: _s(r["cpu"]), ""),
-        ("peak memory of the process, MB", lambda r: f"{r['peak_mb']:.0f}", ""),
-        (
-            "in-process phases, median s: read (list, load, parse)",
-            lambda r: _s(r["phases"]["read"]),
-            "",
-        ),
-        ("aggregate", lambda r: _s(r["phases"]["aggregate"]), ""),
-        ("render HTML", lambda r: _s(r["phases"]["render"]), ""),
-        ("JSON (dumps)", lambda r: _s(r["phases"]["json"]), ""),
-        (
-            "**HTML size, MB** / JSON size, MB",
-            lambda r: f"**{_mb(r['html_bytes'])}** / {_mb(r['json_bytes'])}",
-            f"HTML < {TARGET_MB:g} MB",
-        ),
-    ]
-    met = []
-    for r in results:
-        met.append(st.median(r["wall"]) < TARGET_S and r["html_bytes"] / 1e6 < TARGET_MB)
-    lines = [
-        f"| {accounts:,} accounts x {keys} stale keys | " + " | ".join(cols) + " | target |",
-        "|---" * (len(cols) + 2) + "|",
-    ]
-    for label, cell, target in rows:
-        verdict = ""
-        if target:
-            verdict = f"{target}: " + ("**met**" if all(met) else "**MISSED**")
-        lines.append(f"| {label} | " + " | ".join(cell(r) for r in results) + f" | {verdict} |")
+        ("fleet", f"{args.accounts:,} accounts x {args.keys} stale keys, a run a day for "
+         f"{args.dates} days: {built['runs']:,} runs, "
+         f"{built['runs'] * args.keys:,} stale-key entries", ""),
+        ("first build (the year, in one process), s", f"{built['seconds']:,.0f} "
+         f"(plus {built['making']:,.0f} s making the files' bytes, taken out)", "recorded"),
+        ("first build, peak memory of its process, MB", f"{built['peak_mb']:,.0f}",
+         _verdict(built["peak_mb"], TARGET_MB)),
+        ("**daily update** (`c7n-keyage report DAY --history FILE --html --json --csv`), "
+         "wall s", f"**{day['wall']:.1f}** (CPU {day['cpu']:.1f})",
+         _verdict(day["wall"], TARGET_DAILY_S)),
+        ("daily update, peak memory of its process, MB", f"{day['peak_mb']:,.0f}",
+         _verdict(day["peak_mb"], TARGET_MB)),
+        ("history file / HTML / JSON / CSV, MB",
+         f"{history_mb:.1f} / {sizes['html']:.1f} / {sizes['json']:.1f} / {sizes['csv']:.1f}", ""),
+    ]  # fmt: skip
     load = os.getloadavg()[0]
     return "\n".join(
         [
-            "## Benchmark: `c7n-keyage report` over a fleet",
+            "## Benchmark: `c7n-keyage report` over a year of a fleet",
             "",
             f"Command: `make bench-overview` (`python -m benchmarks.overview`). Machine: "
             f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python "
             f"{platform.python_version()}, {platform.system()}; load average at end {load:.2f}. "
-            f"Run {datetime.date.today().isoformat()}; {repeats} repeats, medians.",
+            f"Run {datetime.date.today().isoformat()}.",
             "",
-            *lines,
+            "| measure | figure | target |",
+            "|---|---|---|",
+            *(f"| {label} | {figure} | {target} |" for label, figure, target in rows),
             "",
-            "Method. A synthetic fleet written as c7n-org writes (`<date>/<account>/<region>/"
-            "<policy>/`, c7n's `metadata.json` and `resources.json` with `indent=2`, each user "
-            "as `GetUser` returns it plus the plugin's own `c7n:unused-keys` and "
-            "`c7n:matched-keys`), users with one or two keys, all stale; several dates are "
-            "weekly runs of the same fleet. Before any timing, the report's figures are checked "
-            "equal to a count made from the fleet's own keys, and the console script's JSON "
-            "equal to the in-process one. End to end is the installed `c7n-keyage report DIR "
-            "--json F --html F` as a subprocess, interpreter start-up included; the phases are "
-            "the same functions timed in the benchmark's process (files in the page cache "
-            "after the first repeat, as on a runner that has just written them). The process "
-            "holds every run's keys until they are aggregated: its memory grows with the runs "
-            "read.",
+            "Method. The first build runs the report's own reader (`inputs.read_stores`: the "
+            "first pass over every run's `metadata.json`, then each run loaded in the order "
+            "they started: decode, parse) and fleet over a synthetic store that lists the "
+            "year's runs in c7n-org's layout and makes each file's bytes when it is read, as c7n "
+            "writes them (`indent=2`), from templates: the year's files are never written; "
+            "the time spent making bytes is measured and taken out. Then it saves the history "
+            "file. The daily update writes the next day's 1,000 runs as files and runs the "
+            "installed console script on them with that history, as a user's daily job does. "
+            "Peak memory is each process's own (`wait4`'s rusage). Before any figure counts, "
+            "every point of the trend and the totals are checked equal to the fleet's own "
+            "(every key stale every day).",
             "",
         ]
     )
@@ -198,21 +244,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=1_000)
     parser.add_argument("--keys", type=int, default=100, help="stale keys per account")
-    parser.add_argument("--dates", default="1,4", help="run dates per configuration")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--dates", type=int, default=365, help="daily run dates in the build")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--build-into", type=pathlib.Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    results = []
+    if args.build_into:  # the first build, in its own process for its peak memory
+        print(json.dumps(build(args.accounts, args.keys, args.dates, args.build_into)))
+        return 0
     with tempfile.TemporaryDirectory(prefix="keyage-overview-bench-") as tmp:
-        for dates in (int(d) for d in args.dates.split(",")):
-            print(
-                f"{args.accounts:,} accounts x {args.keys} keys, {dates} date(s) ...",
-                file=sys.stderr,
-            )
-            results.append(
-                measure(args.accounts, args.keys, dates, args.repeats, pathlib.Path(tmp))
-            )
-    text = table(results, args.accounts, args.keys, args.repeats)
+        work, kept = pathlib.Path(tmp), pathlib.Path(tmp) / "history.json"
+        shape_args = ["--accounts", args.accounts, "--keys", args.keys, "--dates", args.dates]
+        print(f"first build: {args.accounts} x {args.keys} x {args.dates} ...", file=sys.stderr)
+        command = [sys.executable, "-m", "benchmarks.overview", *shape_args, "--build-into", kept]
+        _, _, peak, out = measured(command)
+        built = json.loads(out.splitlines()[-1]) | {"peak_mb": peak}
+        print("daily update ...", file=sys.stderr)
+        day = daily(args, work, kept)
+        text = table(args, built, day, kept.stat().st_size / 1e6)
     print(text)
     if not args.no_write:
         docs = DOCS.read_text()

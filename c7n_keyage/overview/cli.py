@@ -161,7 +161,7 @@ def report(args: argparse.Namespace) -> int:
     overview = aggregate.overview(fleet, options)
     overview["inputs"] = read
     if args.json:
-        _write(args.json, json.dumps(overview, indent=1) + "\n")
+        _write(args.json, json.dumps(overview) + "\n")  # no indent: C's encoder, 10 times faster
     if args.html:
         _write(args.html, render_html(overview))
     if args.csv:

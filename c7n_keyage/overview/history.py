@@ -16,6 +16,7 @@ import os
 import tempfile
 from dataclasses import fields
 from datetime import date, datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 
 from c7n_keyage.overview.fleet import Fleet
@@ -23,17 +24,15 @@ from c7n_keyage.overview.remediation import Remediation
 from c7n_keyage.overview.runs import Outcome, RetiredKey, Run, StaleKey
 
 SCHEMA = "c7n-keyage-history/1"
-_KEY = [f.name for f in fields(StaleKey)]
-_RECORD = [f.name for f in fields(RetiredKey)]
-_OUTCOME = [f.name for f in fields(Outcome)]
+# Each record as the list of its fields, in order (attrgetter: one C call per record).
+_KEY = attrgetter(*(f.name for f in fields(StaleKey)))
+_RECORD = attrgetter(*(f.name for f in fields(RetiredKey)))
+_OUTCOME = attrgetter(*(f.name for f in fields(Outcome)))
+_REASONS = [f.name for f in fields(StaleKey)].index("reasons")
 
 
 class HistoryError(Exception):
     """A history file that cannot be used."""
-
-
-def _row(item, names: list[str]) -> list:
-    return [list(v) if isinstance(v, tuple) else v for v in (getattr(item, n) for n in names)]
 
 
 def _run(run: Run) -> list:
@@ -44,17 +43,22 @@ def _run(run: Run) -> list:
         run.policy,
         run.started.timestamp(),
         run.action,
-        [_row(k, _KEY) for k in run.keys],
-        [_row(r, _RECORD) for r in run.retired],
+        [_KEY(k) for k in run.keys],
+        [_RECORD(r) for r in run.retired],
         run.step,
-        None if run.outcomes is None else [_row(o, _OUTCOME) for o in run.outcomes],
+        None if run.outcomes is None else [_OUTCOME(o) for o in run.outcomes],
         run.notifies,
     ]
 
 
+def _key(row: list) -> StaleKey:
+    values = list(row)  # the caller's list stays as it was
+    values[_REASONS] = tuple(values[_REASONS])
+    return StaleKey(*values)
+
+
 def _unrun(row: list) -> Run:
     where, account, name, policy, started, action, keys, retired, step, outcomes, notify = row
-    reasons = _KEY.index("reasons")
     return Run(
         where,
         account,
@@ -62,7 +66,7 @@ def _unrun(row: list) -> Run:
         policy,
         datetime.fromtimestamp(started, timezone.utc),
         action,
-        tuple(StaleKey(*k[:reasons], tuple(k[reasons]), *k[reasons + 1 :]) for k in keys),
+        tuple(map(_key, keys)),
         tuple(RetiredKey(*r) for r in retired),
         step,
         None if outcomes is None else tuple(Outcome(*o) for o in outcomes),
@@ -77,7 +81,7 @@ def _remediation(tally: Remediation) -> dict:
             [p, a, sorted(e["keys"]), sorted(e["accounts"]), e["last_acted"]]
             for (p, a), e in sorted(tally.by_policy.items())
         ],
-        "records": [[*k, at, _row(r, _RECORD)] for k, (at, r) in sorted(tally.records.items())],
+        "records": [[*k, at, _RECORD(r)] for k, (at, r) in sorted(tally.records.items())],
         "changes": [[*k, *v] for k, v in sorted(tally.changes.items())],
         "results": [[*k, *v] for k, v in sorted(tally.results.items())],
     }
@@ -167,8 +171,8 @@ def save(fleet: Fleet, path: Path) -> None:
     except OSError as e:
         raise _unwritable(path, e) from None
     try:
-        with out:
-            json.dump(data, out, separators=(",", ":"))
+        with out:  # dumps, not dump: only dumps has the C encoder
+            out.write(json.dumps(data, separators=(",", ":")))
         os.replace(out.name, path)
     except OSError as e:
         with contextlib.suppress(OSError):

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -388,20 +389,32 @@ def _heads(store: Store, index: int, stats: Stats, warn: Warn, cap: int) -> list
     return heads
 
 
+def _load(stores: list[Store], cap: int, head: tuple) -> tuple[Run | None | Unreadable, list]:
+    """Pass two for one run, perhaps in a thread: the run (or why not), and its warnings
+    for the caller to give in the runs' order."""
+    files, store = head[3], stores[head[2]]
+    warnings: list[str] = []
+    try:
+        run = load_run(files, lambda name: store.read(files.where, name, cap), warnings.append, cap)
+    except Unreadable as problem:
+        run = problem
+    return run, warnings
+
+
+def _executor(stores: list[Store]) -> tuple[Executor | None, int]:
+    """Threads for S3, whose latency bounds a read; none for local files, which decoding and
+    parsing bound (measured: processes cost as much to send the runs back as they save)."""
+    threads = max((store.threads for store in stores), default=0)
+    return (ThreadPoolExecutor(threads) if threads else None), threads
+
+
 def _runs(stores: list[Store], heads: list[tuple], stats: Stats, warn: Warn, cap: int):
     """Pass two: the runs, loaded in the order they started."""
-
-    def work(head: tuple) -> Run | None | Unreadable:
-        files, store = head[3], stores[head[2]]
-        try:
-            return load_run(files, lambda name: store.read(files.where, name, cap), warn, cap)
-        except Unreadable as problem:
-            return problem
-
-    threads = max((store.threads for store in stores), default=0)
-    pool = _pool(threads)
+    pool, window = _executor(stores)
     try:
-        for result in in_order(work, heads, threads, pool):
+        for result, warnings in in_order(partial(_load, stores, cap), heads, window, pool):
+            for warning in warnings:
+                warn(warning)
             if isinstance(result, Unreadable):
                 _record(stats, result, warn)
             elif result is None:
@@ -414,6 +427,22 @@ def _runs(stores: list[Store], heads: list[tuple], stats: Stats, warn: Warn, cap
             pool.shutdown(cancel_futures=True)
 
 
+def read_stores(
+    stores: Sequence[Store], warn: Warn, *, cap_mb: int = CAP_MB
+) -> tuple[Iterator[Run], Stats]:
+    """Every run of this plugin in ``stores``, in the order they started, as they are read;
+    and the account of what was read, filled as they are. A store that cannot be listed, or
+    holds no run, raises ``InputError`` here, before any run is loaded; an unreadable run is
+    named in ``Stats`` and through ``warn``."""
+    stats = Stats([store.label for store in stores])
+    cap = cap_mb * MB
+    heads = []
+    for index, store in enumerate(stores):
+        heads += _heads(store, index, stats, warn, cap)
+    heads.sort(key=lambda head: head[:2])
+    return _runs(list(stores), heads, stats, warn, cap), stats
+
+
 def read_inputs(
     inputs: Sequence[str],
     warn: Warn,
@@ -421,16 +450,6 @@ def read_inputs(
     cap_mb: int = CAP_MB,
     make_client: Callable[[str], object] = s3_client,
 ) -> tuple[Iterator[Run], Stats]:
-    """Every run of this plugin under ``inputs`` (directories or ``s3://`` URLs), in the
-    order they started, as they are read; and the account of what was read, filled as
-    they are. An input that cannot be listed, or holds no run, raises ``InputError`` here,
-    before any run is loaded; an unreadable run is named in ``Stats`` and through ``warn``.
-    """
-    stats = Stats(list(inputs))
-    cap = cap_mb * MB
+    """``read_stores`` of directories and ``s3://`` URLs."""
     stores = [store_of(source, make_client) for source in inputs]
-    heads = []
-    for index, store in enumerate(stores):
-        heads += _heads(store, index, stats, warn, cap)
-    heads.sort(key=lambda head: head[:2])
-    return _runs(stores, heads, stats, warn, cap), stats
+    return read_stores(stores, warn, cap_mb=cap_mb)

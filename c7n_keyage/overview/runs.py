@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 from c7n_keyage.dates import parse_iso
 from c7n_keyage.names import (
@@ -47,6 +48,7 @@ TEXT_LIMIT = 256
 # and/or/not blocks nest this deep at most in a policy worth reading.
 NESTING_LIMIT = 64
 OWNER_TAGS = {"owner": "owner", "team": "team"}
+KEY_TEXTS = ("last_used_date", "last_used_service", "last_used_region")
 
 Warn = Callable[[str], None]
 
@@ -277,19 +279,31 @@ def account_of(config: dict, resources: list, where: str) -> str:
     raise Unreadable(f"{where}/metadata.json: config.account_id missing")
 
 
-def _plausible(value: object, started: datetime) -> datetime | None | bool:
+class When(NamedTuple):
+    """A run's start, and the range its keys' dates and ages may fall in."""
+
+    started: datetime
+    latest: datetime  # a key's date may be a little after the run's start, never a day
+    most_days: int  # no key is older than AWS
+
+    @classmethod
+    def of(cls, started: datetime) -> When:
+        return cls(started, started + SKEW, (started + SKEW - EARLIEST).days)
+
+
+def _plausible(value: object, when: When) -> datetime | None | bool:
     """A date of a key: the moment, None when absent, False when it is not a plausible
     date of a key (garbage, before AWS, or after the run)."""
     if value is None:
         return None
     moment = parse_iso(value) if isinstance(value, str) else None
-    if moment is None or not EARLIEST <= moment <= started + SKEW:
+    if moment is None or not EARLIEST <= moment <= when.latest:
         return False
     return moment
 
 
 def key_age(
-    entry: dict, started: datetime, created: datetime | None | bool
+    entry: dict, when: When, created: datetime | None | bool
 ) -> tuple[int | None, str | None]:
     """Days since last use, or since creation when never used: the entry's own count (made
     at the run's time), else from its date (``created``: ``last_rotated`` as ``_plausible``
@@ -297,49 +311,57 @@ def key_age(
     used = entry.get("last_used_date") is not None
     field = "days_since_use" if used else "days_since_rotation"
     moment_field = "last_used_date" if used else "last_rotated"
-    moment = _plausible(entry["last_used_date"], started) if used else created
+    moment = _plausible(entry["last_used_date"], when) if used else created
     if moment is False:
         return None, moment_field
     days = entry.get(field)
     if days is not None:
-        if _integer(days) is None or not 0 <= days <= (started + SKEW - EARLIEST).days:
+        if _integer(days) is None or not 0 <= days <= when.most_days:
             return None, field
         return days, None
     if moment is None:
         return None, f"{field} and {moment_field}"
-    return max((started - moment).days, 0), None
+    return max((when.started - moment).days, 0), None
 
 
-def _stale_key(user: str, tags: dict, entry: object, started: datetime, warn: Warn, where: str):
-    said = f"{where}/resources.json: user {user}: {UNUSED_KEYS} entry"
+def _entry_problem(entry: object, when: When) -> tuple[str | None, tuple, object, int | None]:
+    """(what is wrong or None, the known reasons, the creation time, the age)."""
     if not isinstance(entry, dict):
-        warn(f"{said} is not an object")
-        return None
+        return " is not an object", (), None, None
     reasons = entry.get("reasons")
-    known = tuple(r for r in REASONS if isinstance(reasons, list) and r in reasons)
+    known = tuple(r for r in REASONS if r in reasons) if isinstance(reasons, list) else ()
     if not known:
-        warn(f"{said} without a known reason")
-        return None
-    created = _plausible(entry.get("last_rotated"), started)
-    age, wrong = key_age(entry, started, created)
+        return " without a known reason", (), None, None
+    created = _plausible(entry.get("last_rotated"), when)
+    age, wrong = key_age(entry, when, created)
     if age is None:
-        warn(f"{said}: {wrong} missing, unreadable or out of range; the key is left out")
+        return f": {wrong} missing, unreadable or out of range; the key is left out", (), None, None
+    return None, known, created, age
+
+
+def _stale_key(user: str, tags: dict, entry: object, when: When, warn: Warn, where: str):
+    problem, known, created, age = _entry_problem(entry, when)
+    if problem is not None:
+        warn(f"{where}/resources.json: user {user}: {UNUSED_KEYS} entry{problem}")
         return None
-    slot = _integer(entry.get("slot"))
+    get = entry.get
+    slot, key_id = get("slot"), text(get("access_key_id"))
+    # The optional strings, read once each (this runs for every key of every run).
+    used, service, region = (text(get(f)) for f in KEY_TEXTS)
     return StaleKey(
-        user=user,
-        access_key_id=text(entry.get("access_key_id")),
-        slot=slot if slot in (1, 2) else None,
-        last_rotated=text(entry["last_rotated"]) if created else None,
-        created=int(created.timestamp()) if created else None,
-        last_used_date=text(entry.get("last_used_date")),
-        last_used_service=text(entry.get("last_used_service")),
-        last_used_region=text(entry.get("last_used_region")),
-        reasons=known,
-        age_days=age,
-        verified=entry.get("verified") is True and text(entry.get("access_key_id")) is not None,
-        owner=tags.get("owner"),
-        team=tags.get("team"),
+        user,
+        key_id,
+        slot if slot.__class__ is int and slot in (1, 2) else None,
+        text(entry["last_rotated"]) if created else None,
+        int(created.timestamp()) if created else None,
+        used,
+        service,
+        region,
+        known,
+        age,
+        get("verified") is True and key_id is not None,
+        tags.get("owner"),
+        tags.get("team"),
     )
 
 
@@ -400,6 +422,7 @@ def read_resources(
 ) -> _Found:
     """The stale keys and lifecycle records of a run's resources."""
     found = _Found([], [])
+    when = When.of(started)
     for resource in resources:
         if not isinstance(resource, dict):
             warn(f"{where}/resources.json: a resource is not an object")
@@ -418,7 +441,7 @@ def read_resources(
             tags = _tags(resource)
             entries = _annotation(resource, UNUSED_KEYS, user, where, warn)
             found.keys += filter(
-                None, (_stale_key(user, tags, e, started, warn, where) for e in entries)
+                None, (_stale_key(user, tags, e, when, warn, where) for e in entries)
             )
         records = _annotation(resource, RETIRED_KEYS, user, where, warn)
         found.retired += filter(None, (_retired_key(user, r, warn, where) for r in records))

@@ -119,4 +119,4 @@ def test_the_history_reads_back_as_the_fleet_it_saved():
     fleet = fold(runs_of(fleet_outputs(demo_fleet(), DEMO_DATES, other_policy=True)))
     saved = json.loads(json.dumps(history.to_dict(fleet)))
     assert overview(history.from_dict(saved)) == overview(fleet)
-    assert history.to_dict(history.from_dict(saved)) == saved
+    assert json.loads(json.dumps(history.to_dict(history.from_dict(saved)))) == saved

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from c7n_keyage.overview.aggregate import Options, overview
 from c7n_keyage.overview.runs import RetiredKey, Run, StaleKey
-from c7n_keyage.overview.spreadsheet import COLUMNS, cell, to_csv
+from c7n_keyage.overview.spreadsheet import COLUMNS, safe, to_csv
 from tests.support.fleet import fold
 
 DAY = datetime(2026, 11, 2, 6, tzinfo=timezone.utc)
@@ -54,9 +54,12 @@ def test_every_stale_key_and_every_retired_key_to_act_on():
 
 
 def test_cells_that_would_be_formulas_are_quoted():
+    texts = [COLUMNS.index(c) for c in ("user", "owner", "policy", "retired_at")]
     for value in ("=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        assert cell(value) == "'" + value
-    assert (cell(None), cell(["unused", "unrotated"]), cell(7), cell("a=b")) == (
-        "", "unused unrotated", "7", "a=b")  # fmt: skip
+        row = [value] * len(COLUMNS)
+        quoted = safe(list(row))
+        assert all(quoted[i] == "'" + value for i in texts)
+        assert quoted[COLUMNS.index("age_days")] == value  # the report's own: never quoted
+    assert safe([None, "", 7, "a=b"] + [None] * (len(COLUMNS) - 4))[:4] == [None, "", 7, "a=b"]
     found = rows([Run("w", "1", None, "p", DAY, None, (key("=cmd|' /C calc'!A0", 100),))])
     assert found[0]["user"] == "'=cmd|' /C calc'!A0"
