@@ -84,7 +84,8 @@ test: install install-oldest lint
 bench: install
 	$(PY) -m benchmarks.run
 
-# c7n-keyage report over 1,000 accounts x 100 stale keys (a few minutes): docs/performance.md.
+# c7n-keyage report over a year of daily runs of 1,000 accounts x 100 stale keys (about 40
+# minutes): the first build and the daily update, in docs/performance.md.
 bench-overview: install
 	$(PY) -m benchmarks.overview
 

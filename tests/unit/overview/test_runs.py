@@ -13,7 +13,9 @@ from c7n_keyage.overview.runs import (
     Unreadable,
     account_name_from_path,
     action_of,
+    notifies,
     parse_run,
+    text,
     uses_filter,
     worth_reading,
 )
@@ -315,3 +317,150 @@ def test_bad_results_are_warnings_naming_the_file(results, warning):
     )
     (said,) = warnings
     assert said.startswith("x/action-retirekeys: ") and warning in said
+
+
+def test_strings_from_the_inputs_are_cut_and_others_are_none():
+    assert text("a" * 256) == "a" * 256
+    assert text("a" * 257) == "a" * 255 + "…"
+    assert (text(None), text(7), text(["x"])) == (None, None, None)
+
+
+def test_owner_and_team_come_from_the_users_tags_without_case():
+    tags = [
+        {"Key": "OWNER", "Value": "ana@example.com"},
+        {"Key": "owner", "Value": "second@example.com"},  # the first one counts
+        {"Key": "Team", "Value": "payments"},
+        {"Key": "team"},
+        7,
+    ]
+    run, warnings = parse(resources=[user("alice", VERIFIED, Tags=tags)])
+    assert (run.keys[0].owner, run.keys[0].team) == ("ana@example.com", "payments")
+    assert warnings == []
+    run, _ = parse(resources=[user("bob", VERIFIED, Tags={"owner": "x"})])
+    assert (run.keys[0].owner, run.keys[0].team) == (None, None)
+
+
+def test_an_entry_is_verified_only_with_its_key_id():
+    plain, _ = parse(resources=[user("a", dict(REPORT_ENTRY, verified=True))])
+    verified, _ = parse(resources=[user("a", VERIFIED)])
+    assert (plain.keys[0].verified, verified.keys[0].verified) == (False, True)
+    assert verified.keys[0].access_key_id == "AKIAEXAMPLE000000001"
+
+
+@pytest.mark.parametrize("slot, kept", [(1, 1), (2, 2), (3, None), (0, None), (True, None)])
+def test_a_slot_is_1_or_2(slot, kept):
+    run, _ = parse(resources=[user("a", dict(REPORT_ENTRY, slot=slot))])
+    assert run.keys[0].slot == kept
+
+
+def test_creation_to_the_second_whatever_the_fraction_or_offset():
+    later = dict(REPORT_ENTRY, last_rotated="2025-10-28T16:29:00.750+02:00")
+    run, _ = parse(resources=[user("a", REPORT_ENTRY, later)])
+    first, second = run.keys
+    assert (
+        first.created
+        == second.created
+        == int(datetime(2025, 10, 28, 14, 29, tzinfo=timezone.utc).timestamp())
+    )
+    assert second.last_rotated == "2025-10-28T16:29:00.750+02:00"
+
+
+@pytest.mark.parametrize(
+    "actions, dryrun, says",
+    [
+        ([{"type": "notify", "to": ["x"]}], False, True),
+        (["notify"], False, True),
+        ([{"type": "notify"}], True, False),
+        ([{"type": "remove-keys"}], False, False),
+        (None, False, False),
+    ],
+)
+def test_a_run_that_notified(actions, dryrun, says):
+    assert notifies({"actions": actions}, dryrun) is says
+
+
+def test_filters_nested_past_the_limit_are_not_read():
+    nested: list = [{"type": "access-key-unused"}]
+    for _ in range(64):
+        nested = [{"and": nested}]
+    assert uses_filter(nested)
+    assert not uses_filter([{"or": nested}])
+
+
+def test_a_resource_that_is_not_a_key_resource_is_not_worth_reading_even_as_a_list():
+    assert not worth_reading({"resource": ["iam-user"], "filters": []})
+
+
+def test_remove_keys_disables_only_with_disable_true():
+    assert action_of({"actions": [{"type": "remove-keys", "disable": "yes"}]}, False) == "deleted"
+
+
+@pytest.mark.parametrize(
+    "start",
+    [datetime(2005, 12, 31, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)],
+)
+def test_a_start_out_of_range_is_refused_with_the_value(start):
+    metadata = dict(copy.deepcopy(METADATA), execution={"start": start.timestamp()})
+    with pytest.raises(Unreadable) as raised:
+        parse(metadata)
+    assert str(raised.value) == (
+        f"{WHERE}/metadata.json: execution.start {start.timestamp()!r} is not a time in "
+        "seconds since 1970 between 2006 and 2100 (milliseconds?)"
+    )
+    earliest = datetime(2006, 1, 1, tzinfo=timezone.utc)
+    metadata["execution"]["start"] = earliest.timestamp()
+    assert parse(metadata)[0].started == earliest
+
+
+@pytest.mark.parametrize(
+    "entry, age",
+    [
+        (dict(REPORT_ENTRY, days_since_use=0), 0),
+        (dict(NEVER_USED, days_since_rotation=None, last_rotated="2026-12-03T06:00:00+00:00"), 0),
+        (dict(NEVER_USED, days_since_rotation=None, last_rotated="2006-01-01T00:00:00+00:00"),
+         7640),
+    ],
+)  # fmt: skip
+def test_ages_at_the_edges_of_their_range(entry, age):
+    run, warnings = parse(resources=[user("a", entry)])
+    assert (run.keys[0].age_days, warnings) == (age, [])
+
+
+def test_a_date_more_than_a_day_after_the_run_is_not_a_keys_date():
+    entry = dict(NEVER_USED, days_since_rotation=None, last_rotated="2026-12-03T06:31:00+00:00")
+    run, warnings = parse(resources=[user("a", entry)])
+    assert run.keys == ()
+    assert warnings == [
+        f"{WHERE}/resources.json: user a: c7n:unused-keys entry: last_rotated missing, "
+        "unreadable or out of range; the key is left out"
+    ]
+
+
+def test_a_record_with_an_unreadable_time_or_delete_date():
+    record = {
+        "access_key_id": "AKIAEXAMPLE000000001",
+        "retired_at": "2026-11-01T00:00:00Z",
+        "policy": "retire",
+        "status": "Inactive",
+        "used_since_retired": False,
+    }
+    metadata = copy.deepcopy(METADATA)
+    resources = [
+        {"UserName": "a", "c7n:retired-keys": [
+            dict(record, delete_after="2026-12-01T00:00:00Z"),
+            dict(record, access_key_id="AKIAEXAMPLE000000002", delete_after="soon"),
+            dict(record, retired_at="last week"),
+        ]},
+    ]  # fmt: skip
+    run, warnings = parse(metadata, resources=resources)
+    assert [(r.access_key_id, r.delete_after) for r in run.retired] == [
+        ("AKIAEXAMPLE000000001", "2026-12-01T00:00:00Z"),
+        ("AKIAEXAMPLE000000002", None),
+    ]
+    assert warnings == [f"{WHERE}/resources.json: user a: c7n:retired-keys record: bad retired_at"]
+
+
+def test_a_username_that_is_not_a_name_is_a_warning():
+    run, warnings = parse(resources=[{"UserName": 7}, {"UserName": ""}, user("b", REPORT_ENTRY)])
+    assert [k.user for k in run.keys] == ["b"]
+    assert warnings == [f"{WHERE}/resources.json: a resource whose UserName is not a name"] * 2

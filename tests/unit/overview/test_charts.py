@@ -1,0 +1,108 @@
+"""The charts' geometry: round axes, room for the widest tick label before the axis title,
+date labels that never touch, and every label, bar and point inside the chart. (Chromium
+measures the real glyphs in tests/e2e/overview/test_browser.py.)"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from c7n_keyage.overview.charts import (
+    CHAR_PX,
+    HEIGHT,
+    TITLE_X,
+    WIDTH,
+    age_chart,
+    date_labels,
+    nice_top,
+    plot_left,
+    trend_chart,
+)
+from tests.support.page import parse
+
+
+@pytest.mark.parametrize(
+    "value, top",
+    [(0, (1, 1)), (-3, (1, 1)), (1, (1, 1)), (5, (5, 1)), (7, (8, 2)), (10, (10, 2)),
+     (11, (15, 5)), (50, (50, 10)), (51, (60, 20)), (99_999, (100_000, 20_000))],
+)  # fmt: skip
+def test_the_axis_top_is_round_and_has_at_most_six_ticks(value, top):
+    assert nice_top(value) == top
+    found, step = top
+    assert found >= value and found % step == 0 and found // step <= 5
+
+
+def test_the_plot_starts_after_the_title_and_the_widest_tick():
+    assert plot_left(100_000, 20_000) == round(TITLE_X + 4 + 8 + len("100,000") * CHAR_PX + 6)
+    assert plot_left(5, 1) == round(TITLE_X + 4 + 8 + CHAR_PX + 6)
+
+
+def test_date_labels_never_touch_and_the_last_is_always_there():
+    xs = [100 + 10 * i for i in range(30)]
+    labels = ["11-04"] * 30
+    kept = date_labels(xs, labels)
+    assert kept[0] == 0 and kept[-1] == 29
+    width = len("11-04") * CHAR_PX
+    assert all(xs[b] - xs[a] >= width + 8 for a, b in zip(kept, kept[1:], strict=False))
+    assert date_labels([100, 200], ["a", "b"]) == [0, 1]
+    assert date_labels([100, 101], ["2026-11-04", "2026-11-05"]) == [1]
+
+
+def boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
+    """Each text's box, from its anchor and CHAR_PX; the rotated title's from its centre."""
+    found = []
+    for node in parse(svg).iter("text"):
+        x, y, label = float(node.attrs["x"]), float(node.attrs["y"]), node.text()
+        width = len(label) * CHAR_PX
+        if "transform" in node.attrs:  # rotated -90 about (x, y): glyphs left of x
+            found.append((label, x - 10, x + 3, y - width / 2, y + width / 2))
+            continue
+        left = {"middle": x - width / 2, "end": x - width}.get(node.attrs["text-anchor"], x)
+        found.append((label, left, left + width, y - 10, y + 3))
+    return found
+
+
+def overlaps(svg: str) -> list[tuple[str, str]]:
+    found = boxes(svg)
+    return [
+        (a[0], b[0])
+        for i, a in enumerate(found)
+        for b in found[i + 1 :]
+        if a[1] < b[2] and b[1] < a[2] and a[3] < b[4] and b[3] < a[4]
+    ]
+
+
+def inside(svg: str) -> bool:
+    return all(0 <= b[1] and b[2] <= WIDTH and 0 <= b[3] and b[4] <= HEIGHT for b in boxes(svg))
+
+
+@pytest.mark.parametrize("top", [0, 9, 95, 9_500, 95_000])
+def test_no_label_of_the_age_chart_overlaps_another(top):
+    svg = age_chart({"0-90": 0, "91-180": top // 3, "181-365": top, "366-730": 1, "731+": 7})
+    assert overlaps(svg) == [] and inside(svg)
+    bars = list(parse(svg).iter("rect"))
+    assert len(bars) == 5 and all(float(b.attrs["y"]) >= 24 for b in bars)
+
+
+@pytest.mark.parametrize("dates, top", [(2, 10), (5, 140), (40, 1_500), (365, 99_000)])
+def test_no_label_of_the_trend_overlaps_another(dates, top):
+    first = date(2026, 1, 1)
+    runs = [
+        {"date": (first + timedelta(days=d)).isoformat(), "stale_keys": top - d}
+        for d in range(dates)
+    ]
+    svg = trend_chart(runs)
+    assert overlaps(svg) == [] and inside(svg)
+    points = parse(svg).find("polyline").attrs["points"].split()
+    assert len(points) == dates
+    assert len(list(parse(svg).iter("circle"))) == (dates if dates <= 60 else 0)
+
+
+def test_a_trend_over_two_years_labels_dates_in_full():
+    runs = [{"date": "2025-12-30", "stale_keys": 3}, {"date": "2026-01-02", "stale_keys": 4}]
+    texts = [t.text() for t in parse(trend_chart(runs)).iter("text")]
+    assert "2025-12-30" in texts and "run date (UTC)" in texts
+    one_year = [{"date": "2026-12-01", "stale_keys": 3}, {"date": "2026-12-02", "stale_keys": 4}]
+    texts = [t.text() for t in parse(trend_chart(one_year)).iter("text")]
+    assert "12-01" in texts and "run date, 2026 (UTC)" in texts
