@@ -1,5 +1,6 @@
-"""The page: the JSON's numbers and nothing else, self-contained, escaped, and with the
-structure screen readers and keyboards need. (In a real browser: test_overview_browser.py.)"""
+"""The page: the JSON's numbers and nothing else, self-contained, escaped, with the
+structure screen readers and keyboards need, and the words each figure comes with. (In a
+real browser: tests/e2e/overview/test_browser.py.)"""
 
 from __future__ import annotations
 
@@ -30,9 +31,13 @@ def demo():
     return found, render_html(found)
 
 
-def stale(user: str, age: int) -> StaleKey:
-    created = "2024-01-01T00:00:00+00:00"
-    return StaleKey(user, None, 1, created, created, None, None, None, ("never-used",), age)
+def stale(user: str, age: int, **kw) -> StaleKey:
+    fields = dict(
+        user=user, access_key_id=None, slot=1, last_rotated="2024-01-01T00:00:00+00:00",
+        created=1704067200, last_used_date=None, last_used_service=None, last_used_region=None,
+        reasons=("never-used",), age_days=age,
+    )  # fmt: skip
+    return StaleKey(**(fields | kw))
 
 
 def run(*keys, account="111111111111", name=None, at=DEMO_DATES[-1]) -> Run:
@@ -148,3 +153,60 @@ def test_without_inputs_the_page_has_no_inputs_section():
     assert page.find("section", id="inputs") is None
     assert not any(a.attrs["href"] == "#inputs" for a in page.iter("a"))
     assert numbers_on_page(html)["totals"]["stale_keys"] == 1
+
+
+def text_of(html: str, tag: str, **attrs) -> str:
+    return " ".join(parse(html).find(tag, **attrs).text().split())
+
+
+def cells(row) -> str:
+    """A row as a reader reads it: each cell's words, cells apart."""
+    return " | ".join(" ".join(c.text().split()) for c in row.children if not isinstance(c, str))
+
+
+def test_each_accounts_keys_say_who_what_and_the_next_step():
+    used = stale("svc", 400, access_key_id="AKIAEXAMPLE000000001", slot=None,
+                 last_used_date="2025-10-01T08:00:00+00:00", last_used_service="s3",
+                 last_used_region="eu-west-1", reasons=("unused", "unrotated"),
+                 owner="ana@example.com", team="payments")  # fmt: skip
+    never = stale("ci", 200, team="build")
+    found = overview_of([run(used, never, name="prod")])
+    html = render_html(found)
+    rows = [cells(row) for row in parse(html).find("table", id="keys-0").find("tbody").iter("tr")]
+    assert rows == [
+        "svc | ana@example.compayments | AKIAEXAMPLE000000001 | 400 | unused, unrotated | "
+        "2025-10-01 s3, eu-west-1 | notify owner",
+        "ci | build | slot 1 | 200 | never used | never | notify owner",
+    ]
+    summary = " ".join(parse(html).find("details", id="account-0").find("summary").text().split())
+    assert summary == "prod 111111111111: 2 stale keys, oldest 400 days; last run 2026-12-02"
+
+
+def test_an_account_not_reporting_says_since_when():
+    earlier = DEMO_DATES[-1] - timedelta(days=1)
+    found = overview_of([run(stale("a", 100)), run(stale("b", 90), account="2", at=earlier)])
+    html = render_html(found)
+    row = parse(html).find("table", id="accounts-table").find("tr", data_account="2")
+    assert cells(row) == "2 | 2 | 1 | 1 | 0 | 1 | 0 | 90 | 2026-12-01 not reporting: 1 day | —"
+    assert " ".join(parse(html).find("section", id="attention").find("p").text().split()) == (
+        "1 account did not run on 2026-12-02: a runner may have failed. Its "
+        "last figures still count, as last seen."
+    )
+    assert text_of(html, "p", **{"class": "sub"}).startswith("2 accounts, 1 not reporting.")
+
+
+def test_an_account_with_no_stale_key_and_retired_keys_to_act_on():
+    from c7n_keyage.overview.runs import RetiredKey
+
+    retired = RetiredKey("old", "AKIAEXAMPLE000000009", "2026-10-01T00:00:00Z", "retire",
+                         "Inactive", False, "2026-11-30T00:00:00Z")  # fmt: skip
+    html = render_html(
+        overview_of([Run("w", "1", "quiet", "p", DEMO_DATES[-1], None, (), (retired,))])
+    )
+    assert text_of(html, "summary") == (
+        "quiet 1: no stale key; 1 retired key to act on; last run 2026-12-02"
+    )
+    row = parse(html).find("table", id="retired-0").find("tbody").find("tr")
+    assert cells(row) == (
+        "old | AKIAEXAMPLE000000009 | 2026-10-01 | retire | no | delete due on 2026-11-30"
+    )
