@@ -110,8 +110,8 @@ def date_labels(xs: list[float], labels: list[str]) -> list[int]:
     """Which dates get a label: the first, then each that starts after the previous one
     ends, and always the last (dropping the one before it if they would touch)."""
     kept: list[int] = []
-    for i, (x, label) in enumerate(zip(xs, labels, strict=True)):
-        half = text_px(label) / 2
+    for i, x in enumerate(xs):
+        half = text_px(labels[i]) / 2
         if not kept or x - half >= xs[kept[-1]] + text_px(labels[kept[-1]]) / 2 + GAP:
             kept.append(i)
     last = len(xs) - 1
@@ -125,25 +125,31 @@ def date_labels(xs: list[float], labels: list[str]) -> list[int]:
 
 
 def trend_chart(runs: list[dict]) -> str:
-    """A line of stale keys per run date, dates placed by time so gaps show."""
+    """A line of stale keys per run date (two or more), dates placed by time so gaps show."""
     days = [date.fromisoformat(r["date"]) for r in runs]
-    span = max((days[-1] - days[0]).days, 1)
+    span = (days[-1] - days[0]).days  # one point per date: at least a day
     top, step = nice_top(max(r["stale_keys"] for r in runs))
     left = plot_left(top, step)
     right = WIDTH - RIGHT_PAD - 16  # room for the last date's label to be centred
     y0, plot_h = HEIGHT - BOTTOM, HEIGHT - BOTTOM - TOP_PAD
-    xs = [left + (right - left) * (d - days[0]).days / span for d in days]
-    ys = [y0 - plot_h * r["stale_keys"] / top for r in runs]
-    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-    body = [y_axis(top, step, left), f'<polyline class="line" points="{points}"/>']
+    points = [
+        (
+            left + (right - left) * (days[i] - days[0]).days / span,
+            y0 - plot_h * r["stale_keys"] / top,
+        )
+        for i, r in enumerate(runs)
+    ]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    body = [y_axis(top, step, left), f'<polyline class="line" points="{line}"/>']
     if len(runs) <= POINTS_DRAWN:
         body += [
-            f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4"><title>{r["date"]}: '
-            f"{n(r['stale_keys'])} stale keys</title></circle>"
-            for x, y, r in zip(xs, ys, runs, strict=True)
+            f'<circle class="point" cx="{points[i][0]:.1f}" cy="{points[i][1]:.1f}" r="4">'
+            f"<title>{r['date']}: {n(r['stale_keys'])} stale keys</title></circle>"
+            for i, r in enumerate(runs)
         ]
     one_year = days[0].year == days[-1].year
     labels = [r["date"][5:] if one_year else r["date"] for r in runs]
+    xs = [x for x, _ in points]
     body += [
         f'<text class="tick" x="{xs[i]:.1f}" y="{y0 + 20}" text-anchor="middle">{labels[i]}</text>'
         for i in date_labels(xs, labels)

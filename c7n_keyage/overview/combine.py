@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from c7n_keyage.names import RESTORED
-from c7n_keyage.overview.identity import Held, KeySet, by_id
+from c7n_keyage.overview.identity import Held, KeySet
 from c7n_keyage.overview.runs import Run, StaleKey
 
 REPORT_LAG = timedelta(hours=4)
@@ -55,5 +55,5 @@ def combine(runs: Iterable[Run]) -> KeySet:
                 stale.put(key, run)
         for outcome in run.outcomes or ():
             if outcome.outcome == RESTORED:
-                acted.pop(by_id(outcome.user, outcome.access_key_id))
+                acted.pop_id(outcome.user, outcome.access_key_id)
     return stale

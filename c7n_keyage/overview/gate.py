@@ -38,16 +38,13 @@ def parse(value: str) -> Condition:
     raise argparse.ArgumentTypeError(f"{value!r}: not one of {', '.join(NAMES)}")
 
 
-def _oldest(overview: dict) -> int:
-    return overview["totals"]["oldest_days"] if overview["totals"]["stale_keys"] else -1
-
-
 def met(condition: Condition, overview: dict) -> str | None:
     """What the overview shows that meets the condition; None when it does not."""
     totals = overview["totals"]
     if condition.name == "stale" and totals["stale_keys"]:
         return f"{totals['stale_keys']:,} stale keys"
-    if condition.name == "stale-older-than" and _oldest(overview) > condition.days:
+    # With no stale key the oldest is 0 days, and N is 0 or more: never met.
+    if condition.name == "stale-older-than" and totals["oldest_days"] > condition.days:
         older = sum(1 for a in overview["accounts"] if a["oldest_days"] > condition.days)
         return f"stale keys older than {condition.days} days in {older:,} accounts"
     if condition.name == "not-reporting" and totals["accounts_not_reporting"]:

@@ -89,9 +89,16 @@ class KeySet:
         return held
 
     def pop(self, key: StaleKey) -> Held | None:
-        held = self.find(key)
+        return self._remove(key.user, self.find(key))
+
+    def pop_id(self, user: str, key_id: str) -> Held | None:
+        """The key of this ID (a lifecycle result names a key by user and ID alone)."""
+        held = self._by_user.get(user, ())
+        return self._remove(user, next((h for h in held if h.key.access_key_id == key_id), None))
+
+    def _remove(self, user: str, held: Held | None) -> Held | None:
         if held is not None:
-            self._by_user[key.user].remove(held)
+            self._by_user[user].remove(held)
         return held
 
     def __iter__(self) -> Iterator[Held]:
@@ -100,11 +107,6 @@ class KeySet:
 
     def __len__(self) -> int:
         return sum(len(held) for held in self._by_user.values())
-
-
-def by_id(user: str, key_id: str) -> StaleKey:
-    """A key named only by its user and ID (a lifecycle result), to find in a set."""
-    return StaleKey(user, key_id, None, None, None, None, None, None, (), 0)
 
 
 def ref(account: str, key: StaleKey) -> str:

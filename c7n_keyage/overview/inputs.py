@@ -289,7 +289,7 @@ class S3Store:
         except (BotoCoreError, ClientError) as e:
             raise InputError(f"{self.label}: {e}") from None
         for directory in sorted(directories):
-            below = directory[len(listed) :] if directory.startswith(listed) else directory
+            below = directory[len(listed) :]  # S3 lists only the keys under the prefix
             where = f"s3://{bucket}/{directory}" if directory else f"s3://{bucket}"
             found = run_files(where, [p for p in below.split("/") if p], directories[directory])
             if found is not None:

@@ -41,7 +41,7 @@ DISABLE_POLICY = {
     "filters": [{"type": "access-key-unused", "days": DAYS}],
     "actions": [{"type": "remove-keys", "matched": True, "disable": True}],
 }
-# The key lifecycle (issue 15): a policy deleting keys retired 30 days ago. Its resources
+# The key lifecycle: a policy deleting keys retired 30 days ago. Its resources
 # carry c7n:retired-keys records (as its filter saw them, before the action), and c7n keeps
 # the action's per-key results in action-deleteretiredkeys.
 LIFECYCLE_POLICY = {

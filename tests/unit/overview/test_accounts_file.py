@@ -35,6 +35,7 @@ def test_names_by_account_id_from_yaml_or_json(tmp_path):
         ("accounts:\n- name: x", "accounts[0]: no account_id and name"),
         ("accounts:\n- account_id: '1'", "accounts[0]: no account_id and name"),
         ("accounts:\n- account_id: true\n  name: x", "accounts[0]: no account_id and name"),
+        ("accounts:\n- dev", "accounts[0]: no account_id and name"),
         ("accounts: [\n", "not a readable YAML or JSON file"),
     ],
 )

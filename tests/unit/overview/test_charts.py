@@ -106,3 +106,35 @@ def test_a_trend_over_two_years_labels_dates_in_full():
     one_year = [{"date": "2026-12-01", "stale_keys": 3}, {"date": "2026-12-02", "stale_keys": 4}]
     texts = [t.text() for t in parse(trend_chart(one_year)).iter("text")]
     assert "12-01" in texts and "run date, 2026 (UTC)" in texts
+
+
+def plotted(svg: str) -> list[tuple[float, float]]:
+    line = parse(svg).find("polyline").attrs["points"].split()
+    return [tuple(map(float, point.split(","))) for point in line]
+
+
+def test_the_trend_places_dates_by_time_and_keys_by_height_inside_the_plot():
+    runs = [
+        {"date": "2026-11-01", "stale_keys": 40},
+        {"date": "2026-11-02", "stale_keys": 10},
+        {"date": "2026-11-05", "stale_keys": 0},
+    ]
+    svg = trend_chart(runs)
+    (x0, y0), (x1, y1), (x2, y2) = plotted(svg)
+    assert x2 - x1 == pytest.approx(3 * (x1 - x0), abs=0.3)  # three days, then one
+    lines = list(parse(svg).iter("line"))
+    grid = [float(line.attrs["y1"]) for line in lines if line.attrs["class"] == "grid"]
+    axis_y, top_y = max(grid), min(grid)
+    assert y2 == axis_y and y0 == top_y and top_y < y1 < axis_y  # 40 is the axis top
+    assert y1 == pytest.approx(axis_y - (axis_y - top_y) / 4, abs=0.15)
+    lefts = {float(line.attrs["x1"]) for line in lines}
+    assert lefts == {x0}  # the line starts at the axis
+    assert x2 < WIDTH and [c.attrs["cx"] for c in parse(svg).iter("circle")] == [
+        f"{x:.1f}" for x in (x0, x1, x2)
+    ]
+
+
+def test_a_trend_across_new_year_names_the_dates_in_full():
+    runs = [{"date": d, "stale_keys": 1} for d in ("2025-12-30", "2025-12-31", "2026-01-02")]
+    texts = [t.text() for t in parse(trend_chart(runs)).iter("text")]
+    assert "2026-01-02" in texts and "run date (UTC)" in texts

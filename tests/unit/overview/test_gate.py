@@ -72,6 +72,18 @@ def test_each_condition_is_met_only_when_the_overview_shows_it(condition, overvi
     assert gate.failures([gate.parse(condition)], overview) == ([says] if says else [])
 
 
+def test_stale_older_than_counts_the_accounts_past_it_and_needs_no_inputs():
+    overview = found(stale=3, oldest=200)
+    overview["accounts"] = [{"oldest_days": d} for d in (200, 100, 101, 0)]
+    del overview["inputs"]
+    assert gate.failures([gate.parse("stale-older-than=100")], overview) == [
+        "--fail-on stale-older-than=100: stale keys older than 100 days in 2 accounts"
+    ]
+    assert gate.failures([gate.parse("unreadable")], overview) == []
+    overview["inputs"] = {}
+    assert gate.failures([gate.parse("unreadable")], overview) == []
+
+
 def test_a_condition_met_exits_3_with_every_file_written(tmp_path, capsys):
     runs = tmp_path / "runs"
     write_hand_run(runs, "111111111111", "p", DAY, {"alice": [entry(1, CREATED, age=400)]})

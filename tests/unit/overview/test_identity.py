@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from c7n_keyage.overview.combine import REPORT_LAG, acted_keys, combine, superseded
-from c7n_keyage.overview.identity import Held, KeySet, by_id, merged, ref, same_key
+from c7n_keyage.overview.identity import Held, KeySet, merged, ref, same_key
 from c7n_keyage.overview.runs import Outcome, Run, StaleKey
 
 AT = datetime(2026, 11, 2, 6, tzinfo=timezone.utc)
@@ -118,4 +118,11 @@ def test_combine_applies_runs_in_the_order_they_started():
     restored = run(at=AT + timedelta(minutes=3), outcomes=(Outcome("u", "A", "restored"),))
     later_report = run(key(), at=AT + timedelta(minutes=4), where="u")
     assert len(combine([report, retire, restored, later_report])) == 1
-    assert by_id("u", "A").access_key_id == "A"
+
+
+def test_a_key_is_taken_out_by_its_id_alone():
+    held = KeySet()
+    a = held.put(key(key_id="A", slot=None), run())
+    held.put(key(slot=2, created=5), run())
+    assert held.pop_id("u", "B") is None and held.pop_id("v", "A") is None
+    assert held.pop_id("u", "A") is a and len(held) == 1

@@ -51,6 +51,9 @@ def test_every_stale_key_and_every_retired_key_to_act_on():
     (old,) = [r for r in found if r["state"] == "retired"]
     assert (old["user"], old["next_step"], old["due"], old["retired_at"]) == (
         "old", "delete", "2026-10-31", "2026-10-01T00:00:00Z")  # fmt: skip
+    assert (old["reporting"], old["last_run"], old["account_name"]) == ("True", "2026-11-02", "dev")
+    silent = [r for r in found if r["account_id"] == "222222222222"]
+    assert silent == []  # no key to act on: no row
 
 
 def test_cells_that_would_be_formulas_are_quoted():
