@@ -177,7 +177,7 @@ def _attention(overview: dict) -> str:
     never = len(overview["accounts_without_runs"])
     intro = (
         f"<p>{_plural(len(silent), 'account')} did not run on {overview['as_of']}"
-        + (f" nor in the {grace} days before" if grace else "")
+        + (f" nor in the {_plural(grace, 'day')} before" if grace else "")
         + f": a runner may have failed. {'Its' if len(silent) == 1 else 'Their'} last figures "
         "still count, as last seen."
         + (f" {_plural(never, 'account')} of the accounts file never ran." if never else "")

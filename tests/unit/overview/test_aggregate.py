@@ -408,3 +408,19 @@ def test_whole_fleets_match_a_count_made_from_their_own_keys(tmp_path, seed):
     found = overview(fold(runs))
     assert stats.other_policy == len(fleet) * len(dates)
     assert as_truth(found) == truth(fleet, dates)
+
+
+def test_a_retirement_time_is_written_in_utc_whatever_the_machines_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        retire = run(key(user="bob", access_key_id=ID2), policy="retire", at=DAY2,
+                     action="retired", step="retire-keys",
+                     outcomes=(Outcome("bob", ID2, "retired"),))  # fmt: skip
+        (row,) = aggregate([retire])["accounts"][0]["retired_keys"]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert row["retired_at"] == "2026-12-02T06:00:00Z"

@@ -15,7 +15,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from c7n_keyage.overview.inputs import InputError, S3Store, decode, split_dated
+from c7n_keyage.overview.inputs import MB, InputError, S3Store, decode, split_dated
 from c7n_keyage.overview.runs import Unreadable
 from tests.support.run_files import KEYAGE, OTHER, START, metadata, read, resources, write
 
@@ -261,3 +261,54 @@ def test_an_s3_listing_refused_is_an_input_error():
     stub.add_client_error("list_objects_v2", "AccessDenied", http_status_code=403)
     with stub, pytest.raises(InputError, match=r"^s3://audit/org: .*AccessDenied"):
         list(S3Store("s3://audit/org", client).listing([]))
+
+
+def test_a_prefix_is_read_with_or_without_its_slashes_and_an_empty_page_is_no_run():
+    for url in ("s3://audit/org/", "s3://audit//org"):
+        client, stub = stubbed_s3()
+        stub.add_response("list_objects_v2", {"KeyCount": 0}, {"Bucket": "audit", "Prefix": "org/"})
+        with stub:
+            assert list(S3Store(url, client).listing([])) == []
+            stub.assert_no_pending_responses()
+
+
+def test_a_run_at_the_root_of_a_bucket_is_read_from_there():
+    client, stub = stubbed_s3()
+    stub.add_response(
+        "list_objects_v2",
+        {"Contents": listed("metadata.json", "resources.json")},
+        {"Bucket": "audit", "Prefix": ""},
+    )
+    stub.add_response(
+        "get_object", {"Body": body(b"[]")}, {"Bucket": "audit", "Key": "resources.json"}
+    )
+    store = S3Store("s3://audit", client)
+    with stub:
+        (found,) = store.listing([])
+        assert (found.where, found.path_parts) == ("s3://audit", ())
+        assert store.read(found.where, "resources.json", 10) == b"[]"
+        stub.assert_no_pending_responses()
+
+
+class Counted(StreamingBody):
+    """A body that says how much was asked of it."""
+
+    asked: list = []
+
+    def read(self, amt=None):
+        self.asked.append(amt)
+        return super().read(amt)
+
+
+def test_an_s3_object_is_read_no_further_than_one_byte_past_the_cap():
+    client, stub = stubbed_s3()
+    data = b"x" * (2 * MB + 5)
+    key = {"Bucket": "audit", "Key": "org/stale-keys/resources.json"}
+    stub.add_response("get_object", {"Body": Counted(io.BytesIO(data), len(data))}, key)
+    Counted.asked = []
+    with stub, pytest.raises(Unreadable) as raised:
+        S3Store("s3://audit/org", client).read(
+            "s3://audit/org/stale-keys", "resources.json", 2 * MB
+        )
+    assert str(raised.value) == "s3://audit/org/stale-keys/resources.json: larger than 2 MB"
+    assert Counted.asked == [2 * MB + 1]

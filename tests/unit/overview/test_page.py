@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from c7n_keyage.overview.aggregate import overview
+from c7n_keyage.overview.aggregate import Options, overview
 from c7n_keyage.overview.inputs import Stats
 from c7n_keyage.overview.page import render_html
 from c7n_keyage.overview.runs import Run, StaleKey
@@ -210,3 +210,119 @@ def test_an_account_with_no_stale_key_and_retired_keys_to_act_on():
     assert cells(row) == (
         "old | AKIAEXAMPLE000000009 | 2026-10-01 | retire | no | delete due on 2026-11-30"
     )
+
+
+def test_the_accounts_not_reporting_longest_silent_first_then_those_that_never_ran():
+    day = DEMO_DATES[-1]
+    runs = [run(stale("a", 100))]
+    runs += [run(stale("b", 90), account=a, name=n, at=day - timedelta(days=d))
+             for a, n, d in (("2", "zeta", 1), ("3", "Alpha", 3), ("4", "beta", 1))]  # fmt: skip
+    found = overview(fold(runs), Options(names={"9": "never", "2": "zeta"}, grace_days=0))
+    found["inputs"] = Stats(["in"]).as_dict()
+    table = parse(render_html(found)).find("table", id="not-reporting-table")
+    assert [cells(row) for row in table.find("tbody").iter("tr")] == [
+        "Alpha | 3 | 2026-11-29 | 3 | 1",
+        "beta | 4 | 2026-12-01 | 1 | 1",
+        "zeta | 2 | 2026-12-01 | 1 | 1",
+        "never | 9 | no run | — | —",
+    ]
+    assert [cells(row) for row in table.find("thead").iter("tr")] == [
+        "Account | Account ID | Last run | Days since | Stale keys at that run"
+    ]
+    intro = " ".join(
+        parse(render_html(found)).find("section", id="attention").find("p").text().split()
+    )
+    assert intro == (
+        "3 accounts did not run on 2026-12-02: a runner may have failed. Their last figures "
+        "still count, as last seen. 1 account of the accounts file never ran."
+    )
+    graced = overview(fold(runs), Options(grace_days=1))
+    graced["inputs"] = Stats(["in"]).as_dict()
+    html = render_html(graced)
+    assert " ".join(parse(html).find("section", id="attention").find("p").text().split()) == (
+        "1 account did not run on 2026-12-02 nor in the 1 day before: a runner may have "
+        "failed. Its last figures still count, as last seen."
+    )
+
+
+def test_many_accounts_not_reporting_are_collapsed():
+    day = DEMO_DATES[-1]
+    runs = [run(stale("a", 100))] + [
+        run(account=f"{n:03d}", at=day - timedelta(days=2)) for n in range(26)
+    ]
+    html = render_html(overview_of(runs))
+    details = parse(html).find("details", id="all-not-reporting")
+    assert " ".join(details.find("summary").text().split()) == "All 26"
+    assert len(list(details.find("tbody").iter("tr"))) == 26
+
+
+TABLES = {
+    # id: (caption, headers, the numeric ones: right-aligned)
+    "accounts-table": (
+        "Accounts, most stale keys first (select a heading to sort)",
+        "Account|Account ID|Stale keys|Users|Unused|Never used|Unrotated|Oldest, days|"
+        "Latest run|Change since its previous run",
+        {2, 3, 4, 5, 6, 7, 9},
+    ),
+    "actions-table": (
+        "Keys acted on, by policy (each key once)",
+        "Policy|Action|Keys|Accounts|Last acted",
+        {2, 3},
+    ),
+    "ages-table": ("Stale keys by age", "Days|Stale keys", {1}),
+    "keys-0": (
+        "Stale keys, oldest first",
+        "User|Owner, team|Access key|Days|Why|Last used|Next step",
+        {3},
+    ),
+    "keys-table": (
+        "Oldest stale keys",
+        "Account|User|Owner, team|Access key|Days|Why|Last used|Next step",
+        {4},
+    ),
+    "lifecycle-table": (
+        "Key lifecycle, each key as it is now, by retiring policy",
+        "Policy|Still retired|Restored|Deleted|Used after retirement",
+        {1, 2, 3, 4},
+    ),
+    "not-reporting-table": (
+        "Accounts not reporting",
+        "Account|Account ID|Last run|Days since|Stale keys at that run",
+        {3, 4},
+    ),
+    "outcomes-table": (
+        "Key lifecycle actions, by their own per-key results (the latest of each key)",
+        "Policy|Action|Retired|Restored|Deleted|Record removed|Kept|Refused|Failed",
+        {2, 3, 4, 5, 6, 7, 8},
+    ),
+    "policies-table": ("Policies read", "Policy|Latest run|Accounts", {2}),
+    "runs-table": (
+        "Stale keys per run date",
+        "Run date|Stale keys|Accounts that ran|Accounts counted|Acted on",
+        {1, 2, 3, 4},
+    ),
+}
+
+
+def test_every_table_has_its_caption_its_headings_and_numbers_right_aligned(demo):
+    _, html = demo
+    page = parse(html)
+    found = {}
+    for table in page.iter("table"):
+        headers = list(table.find("thead").iter("th"))
+        found[table.attrs["id"]] = (
+            " ".join(table.find("caption").text().split()),
+            "|".join(" ".join(th.text().split()) for th in headers),
+            {i for i, th in enumerate(headers) if th.attrs.get("class") == "num"},
+        )
+    assert {k: v for k, v in found.items() if k in TABLES} == TABLES
+    retired = next(v for k, v in found.items() if k.startswith("retired-"))
+    assert retired == (
+        "Retired keys (key lifecycle)",
+        "User|Access key|Retired|By|Used since|Next step",
+        set(),
+    )
+    for table_id in ("accounts-table", "keys-table", "runs-table"):
+        for row in page.find("table", id=table_id).find("tbody").iter("tr"):
+            numeric = [td for i, td in enumerate(row.find_all("td"), 1) if i in TABLES[table_id][2]]
+            assert all(td.attrs.get("class", "").split()[0] == "num" for td in numeric)
