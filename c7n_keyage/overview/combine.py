@@ -19,6 +19,8 @@ from c7n_keyage.names import RESTORED
 from c7n_keyage.overview.identity import Held, KeySet
 from c7n_keyage.overview.runs import Run, StaleKey
 
+# AWS's four hours (the filter's fetch module has them too, as AWS_REGENERATES_AFTER; the
+# report imports nothing of the filter path, only the shared names and dates).
 REPORT_LAG = timedelta(hours=4)
 
 

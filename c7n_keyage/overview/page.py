@@ -31,14 +31,13 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
-def _cell(
-    value: object,
-    field: str | None = None,
-    numeric: bool = False,
-    day: bool = False,
-    kind: str | None = None,
-) -> str:
-    kind = "num" if numeric else "date" if day else kind
+# Cell kinds (CSS classes): numbers right-aligned; dates, IDs and steps kept on one line;
+# names wrapping anywhere, however long.
+NUM, DATE, ID, NAME, STEP = "num", "date", "id", "name", "step"
+
+
+def _cell(value: object, kind: str | None = None, field: str | None = None) -> str:
+    """A cell; ``field`` names it for a machine reading the page (the tests do)."""
     classes = f' class="{kind}"' if kind else ""
     data = f' data-field="{field}"' if field else ""
     text = "—" if value is None else _n(value) if isinstance(value, int) else escape(str(value))
@@ -47,7 +46,7 @@ def _cell(
 
 def _table(table_id: str, caption: str, headers: list, rows: list[str], note: str = "") -> str:
     """A table with a caption and scoped column headers; (label, numeric) per column."""
-    num = ' class="num"'
+    num = f' class="{NUM}"'
     head = "".join(
         f'<th scope="col"{num if numeric else ""}>{escape(label)}</th>'
         for label, numeric in headers
@@ -137,9 +136,7 @@ def _totals(overview: dict) -> str:
         '<h3 id="steps-h">Next steps</h3><dl class="cards" aria-labelledby="steps-h">'
         + "".join(next_steps)
         + "</dl>"
-        '<p class="note">A key can be stale for several reasons: the reasons can add up to '
-        "more than the keys. Each account counts with its policies' latest runs, also when "
-        "it did not run on the latest date (it is then marked as not reporting).</p>"
+        + TOTALS_NOTE
     )
 
 
@@ -154,19 +151,19 @@ def _attention(overview: dict) -> str:
     )
     rows = [
         f'<tr data-account="{escape(a["account_id"])}"><th scope="row">{_name(a)}</th>'
-        + _cell(a["account_id"])
-        + _cell(a["last_run"], "last_run", day=True)
-        + _cell(a["days_since_last_run"], "days_since_last_run", True)
-        + _cell(a["stale_keys"], "stale_keys", True)
+        + _cell(a["account_id"], ID)
+        + _cell(a["last_run"], DATE)
+        + _cell(a["days_since_last_run"], NUM)
+        + _cell(a["stale_keys"], NUM)
         + "</tr>"
         for a in silent
     ]
     rows += [
         f'<tr data-account="{escape(a["account_id"])}"><th scope="row">{_name(a)}</th>'
-        + _cell(a["account_id"])
-        + '<td class="date" data-field="last_run">no run</td>'
-        + _cell(None, numeric=True)
-        + _cell(None, numeric=True)
+        + _cell(a["account_id"], ID)
+        + _cell("no run", DATE)
+        + _cell(None, NUM)
+        + _cell(None, NUM)
         + "</tr>"
         for a in overview["accounts_without_runs"]
     ]
@@ -191,7 +188,7 @@ def _attention(overview: dict) -> str:
 def _charts(overview: dict) -> str:
     ages = overview["age_buckets"]
     age_rows = [
-        f'<tr><th scope="row">{escape(label)}</th>{_cell(count, label, True)}</tr>'
+        f'<tr><th scope="row">{escape(label)}</th>{_cell(count, NUM)}</tr>'
         for label, count in ages.items()
     ]
     ages_html = (
@@ -203,10 +200,10 @@ def _charts(overview: dict) -> str:
     runs = overview["runs"]
     trend_rows = [
         f'<tr><th scope="row" class="date">{r["date"]}</th>'
-        + _cell(r["stale_keys"], "stale_keys", True)
-        + _cell(r["ran"], "ran", True)
-        + _cell(len(r["accounts"]), "accounts", True)
-        + _cell(r["remediated"], "remediated", True)
+        + _cell(r["stale_keys"], NUM, "stale_keys")
+        + _cell(r["ran"], NUM)
+        + _cell(len(r["accounts"]), NUM)
+        + _cell(r["remediated"], NUM)
         + "</tr>"
         for r in runs
     ]
@@ -230,10 +227,10 @@ def _key_cells(key: dict) -> str:
     return (
         f'<td class="name">{_owner(key)}</td>'
         + f'<td class="id">{_key_id(key)}</td>'
-        + _cell(key["age_days"], numeric=True)
+        + _cell(key["age_days"], NUM)
         + f"<td>{_reasons(key)}</td>"
         + f'<td class="date">{_last_used(key)}</td>'
-        + _cell(steps.label(key["next_step"], key["due"]), kind="step")
+        + _cell(steps.label(key["next_step"], key["due"]), STEP)
     )
 
 
@@ -244,21 +241,11 @@ KEY_HEADERS += [("Days", True), ("Why", False), ("Last used", False), ("Next ste
 def _oldest(overview: dict) -> str:
     keys = overview["keys"]
     rows = [
-        f'<tr><th scope="row">{_name(k)}</th>'
-        + _cell(k["user"], kind="name")
-        + _key_cells(k)
-        + "</tr>"
+        f'<tr><th scope="row">{_name(k)}</th>' + _cell(k["user"], NAME) + _key_cells(k) + "</tr>"
         for k in keys
     ]
-    note = (
-        f'<p class="note">The {_n(len(keys))} oldest of {_n(overview["totals"]["stale_keys"])} '
-        'stale keys; every one is in its account\'s drill-down below and in the CSV. "Days" '
-        "is since last use, or since creation for a key never used, at its latest run. A "
-        "report-only policy reads the credential report, which has no key IDs: its keys are "
-        "named by slot; a policy with <code>resolve-key-ids: true</code> or an action lists "
-        "them. Owner and team come from the user's <code>owner</code> and <code>team</code> "
-        "tags, when the run read them.</p>"
-    )
+    total = _n(overview["totals"]["stale_keys"])
+    note = f'<p class="note">The {_n(len(keys))} oldest of {total} stale keys. {KEYS_NOTE}</p>'
     headers = [("Account", False), *KEY_HEADERS]
     return _table("keys-table", "Oldest stale keys", headers, rows, note)
 
@@ -282,12 +269,12 @@ def _account_row(index: int, a: dict) -> str:
     return (
         f'<tr data-account="{escape(a["account_id"])}"><th scope="row">'
         f'<a href="#account-{index}">{_name(a)}</a></th>'
-        + _cell(a["account_id"], kind="id")
+        + _cell(a["account_id"], ID)
         + _sortable(a["stale_keys"], "stale_keys")
         + _sortable(a["stale_users"], "stale_users")
         + "".join(_sortable(a["by_reason"][r], r) for r in REASONS)
         + _sortable(a["oldest_days"], "oldest_days")
-        + f'<td class="date" data-field="last_run" data-sort="{a["last_run"]}">'
+        + f'<td class="date" data-sort="{a["last_run"]}">'
         + f"{a['last_run']}{_late(a)}</td>"
         + _change(a)
         + "</tr>"
@@ -331,10 +318,10 @@ def _retired_table(index: int, retired: list[dict]) -> str:
     rows = [
         f'<tr><th scope="row">{escape(r["user"])}</th><td><code>{escape(r["access_key_id"])}'
         f"</code></td>"
-        + _cell(r["retired_at"][:10], day=True)
+        + _cell(r["retired_at"][:10], DATE)
         + _cell(r["policy"])
         + _cell("yes" if r["used_since_retired"] else "no")
-        + _cell(steps.label(r["next_step"], r["due"]), "next_step")
+        + _cell(steps.label(r["next_step"], r["due"]), STEP)
         + "</tr>"
         for r in retired
     ]
@@ -371,14 +358,8 @@ def _account_details(index: int, a: dict) -> str:
 
 def _drilldown(overview: dict) -> str:
     per_account = overview["keys_per_account"]
-    intro = (
-        '<p class="note">Each account\'s stale keys, oldest first, with the next step for '
-        "each: notify the owner, retire (a policy with <code>notify</code> already told them), "
-        "delete a retired key on its date, or restore one used since it was retired. Open an "
-        "account to see (and print) its keys"
-        + (f"; the page lists up to {_n(per_account)} per account." if per_account else ".")
-        + "</p>"
-    )
+    shown = f"; the page lists up to {_n(per_account)} per account" if per_account else ""
+    intro = f'<p class="note">{DRILLDOWN_NOTE}{shown}.</p>'
     return intro + "".join(_account_details(i, a) for i, a in enumerate(overview["accounts"]))
 
 
@@ -386,9 +367,9 @@ def _action_rows(remediation: dict) -> list[str]:
     return [
         f'<tr><th scope="row">{escape(p["policy"])}</th>'
         + _cell(ACTION_LABELS[p["action"]].lower())
-        + _cell(p["keys"], "keys", True)
-        + _cell(p["accounts"], numeric=True)
-        + _cell(p["last_acted"], day=True)
+        + _cell(p["keys"], NUM, "keys")
+        + _cell(p["accounts"], NUM)
+        + _cell(p["last_acted"], DATE)
         + "</tr>"
         for p in remediation["by_policy"]
     ]
@@ -398,7 +379,7 @@ def _lifecycle_rows(remediation: dict) -> list[str]:
     fields = ("retired", "restored", "deleted", "used_since_retired")
     return [
         f'<tr><th scope="row">{escape(p["policy"])}</th>'
-        + "".join(_cell(p[f], f, True) for f in fields)
+        + "".join(_cell(p[f], NUM) for f in fields)
         + "</tr>"
         for p in remediation["lifecycle_by_policy"]
     ]
@@ -408,12 +389,35 @@ def _outcome_rows(remediation: dict) -> list[str]:
     return [
         f'<tr><th scope="row">{escape(p["policy"])}</th>'
         + _cell(p["action"])
-        + "".join(_cell(p[o], o, True) for o in OUTCOMES)
+        + "".join(_cell(p[o], NUM, o) for o in OUTCOMES)
         + "</tr>"
         for p in remediation["outcomes_by_policy"]
     ]
 
 
+TOTALS_NOTE = (
+    '<p class="note">A key can be stale for several reasons: the reasons can add up to more '
+    "than the keys. Each account counts with its policies' latest runs, also when it did not "
+    "run on the latest date (it is then marked as not reporting).</p>"
+)
+KEYS_NOTE = (
+    'Every one is in its account\'s drill-down below and in the CSV. "Days" is since last '
+    "use, or since creation for a key never used, at its latest run. A report-only policy "
+    "reads the credential report, which has no key IDs: its keys are named by slot; a policy "
+    "with <code>resolve-key-ids: true</code> or an action lists them. Owner and team come "
+    "from the user's <code>owner</code> and <code>team</code> tags, when the run read them."
+)
+DRILLDOWN_NOTE = (
+    "Each account's stale keys, oldest first, with the next step for each: notify the owner, "
+    "retire (a policy with <code>notify</code> already told them), delete a retired key on its "
+    "date, or restore one used since it was retired. Open an account to see (and print) its "
+    "keys"
+)
+POLICIES_NOTE = (
+    '<p class="note">A policy keeps its accounts\' last figures until it runs again: one that '
+    "no longer runs (renamed, removed) shows here with an old date; remove its outputs from "
+    "the inputs (or start a new history) to stop counting it.</p>"
+)
 REMEDIATION_NOTE = (
     '<p class="note">What the outputs tell: c7n writes <code>resources.json</code> before a '
     "policy's actions run and no per-key result after, so a key counts as disabled or "
@@ -454,18 +458,13 @@ def _remediation(remediation: dict) -> str:
 def _policies(overview: dict) -> str:
     rows = [
         f'<tr><th scope="row">{escape(p["policy"])}</th>'
-        + _cell(p["last_run"], "last_run", day=True)
-        + _cell(p["accounts"], "accounts", True)
+        + _cell(p["last_run"], DATE)
+        + _cell(p["accounts"], NUM)
         + "</tr>"
         for p in overview["policies"]
     ]
-    note = (
-        '<p class="note">A policy keeps its accounts\' last figures until it runs again: one '
-        "that no longer runs (renamed, removed) shows here with an old date; remove its "
-        "outputs from the inputs (or start a new history) to stop counting it.</p>"
-    )
     headers = [("Policy", False), ("Latest run", False), ("Accounts", True)]
-    return _table("policies-table", "Policies read", headers, rows, note)
+    return _table("policies-table", "Policies read", headers, rows, POLICIES_NOTE)
 
 
 def _problems(list_id: str, problems: list[str]) -> str:

@@ -185,3 +185,36 @@ def numbers_in_json(overview: dict) -> dict:
         },
         "keys_listed": len(overview["keys"]),
     }  # fmt: skip
+
+
+class _Balance(HTMLParser):
+    """Every element the page opens it closes, in order; no text loose in a table's rows."""
+
+    TABULAR = {"table", "thead", "tbody", "tr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.open[-1] if self.open else None}>")
+        else:
+            self.open.pop()
+
+    def handle_data(self, data):
+        if self.open and self.open[-1] in self.TABULAR and data.strip():
+            self.problems.append(f"text {data.strip()[:40]!r} loose in <{self.open[-1]}>")
+
+
+def balance_problems(html: str) -> list[str]:
+    """What is wrong with the page's nesting (the parser's names are lower case)."""
+    checker = _Balance()
+    checker.feed(html)
+    checker.close()
+    return checker.problems + [f"<{tag}> never closed" for tag in checker.open]

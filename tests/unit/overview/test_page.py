@@ -14,7 +14,7 @@ from c7n_keyage.overview.inputs import Stats
 from c7n_keyage.overview.page import render_html
 from c7n_keyage.overview.runs import Run, StaleKey
 from tests.support.fleet import DEMO_DATES, demo_fleet, fleet_outputs, fold, runs_of
-from tests.support.page import numbers_in_json, numbers_on_page, parse
+from tests.support.page import balance_problems, numbers_in_json, numbers_on_page, parse
 
 HOSTILE = '<script>alert("x")</script> & "quoted" \'single\''
 
@@ -210,6 +210,11 @@ def test_an_account_with_no_stale_key_and_retired_keys_to_act_on():
     assert cells(row) == (
         "old | AKIAEXAMPLE000000009 | 2026-10-01 | retire | no | delete due on 2026-11-30"
     )
+    used = RetiredKey("old", "AKIAEXAMPLE000000009", "2026-10-01T00:00:00Z", "retire",
+                      "Inactive", True)  # fmt: skip
+    html = render_html(overview_of([Run("w", "1", "q", "p", DEMO_DATES[-1], None, (), (used,))]))
+    row = parse(html).find("table", id="retired-0").find("tbody").find("tr")
+    assert cells(row) == "old | AKIAEXAMPLE000000009 | 2026-10-01 | retire | yes | restore"
 
 
 def test_the_accounts_not_reporting_longest_silent_first_then_those_that_never_ran():
@@ -326,3 +331,180 @@ def test_every_table_has_its_caption_its_headings_and_numbers_right_aligned(demo
         for row in page.find("table", id=table_id).find("tbody").iter("tr"):
             numeric = [td for i, td in enumerate(row.find_all("td"), 1) if i in TABLES[table_id][2]]
             assert all(td.attrs.get("class", "").split()[0] == "num" for td in numeric)
+
+
+def test_every_element_is_closed_where_it_was_opened(demo):
+    _, html = demo
+    assert balance_problems(html) == []
+    broken = html.replace("</td></tr>", "</td>", 1).replace("<td>", "<td>x</tr>", 1)
+    assert len(balance_problems(broken)) >= 2
+
+
+NUMBER = re.compile(r"^[−+]?[\d,]+( \(from [\d,]+\))?$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def test_numbers_are_right_aligned_and_dates_kept_on_one_line(demo):
+    _, html = demo
+    checked = 0
+    for table in parse(html).iter("table"):
+        for cell in [*table.find("tbody").iter("td"), *table.find("tbody").iter("th")]:
+            words = " ".join(cell.text().split())
+            classes = cell.attrs.get("class", "").split()
+            if NUMBER.match(words) and cell.tag == "td" and classes != ["id"]:
+                assert "num" in classes, (table.attrs["id"], words)
+                checked += 1
+            elif DAY.match(words):
+                assert classes and classes[0] in ("date", "num"), (table.attrs["id"], words)
+                checked += 1
+    assert checked > 250
+
+
+def words(node) -> str:
+    return " ".join(node.text().split())
+
+
+def outside_tables(page, tags: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(tag, words) of each element of ``tags`` that is not in a table or a chart."""
+    found = []
+
+    def walk(node):
+        for child in node.children:
+            if isinstance(child, str) or child.tag in ("table", "svg", "style", "script"):
+                continue
+            if child.tag in tags:
+                found.append((child.tag, words(child)))
+            walk(child)
+
+    walk(page)
+    return found
+
+
+SECTIONS = ["Totals", "Not reporting", "Age and trend", "Oldest keys", "Accounts",
+            "Each account's keys", "What remediation did", "Policies", "Inputs"]  # fmt: skip
+CARDS = ["Stale keys", "Users with stale keys", "Accounts with stale keys", "Oldest, days",
+         "Unused", "Never used", "Unrotated", "Accounts not reporting", "Keys acted on",
+         "To notify", "To retire", "To delete", "To restore"]  # fmt: skip
+
+
+def summary_of(a: dict) -> str:
+    stale = (f"{a['stale_keys']:,} stale key{'s' if a['stale_keys'] != 1 else ''}, oldest "
+             f"{a['oldest_days']:,} days" if a["stale_keys"] else "no stale key")  # fmt: skip
+    retired = len(a["retired_keys"])
+    said = f"{a['account_name']} {a['account_id']}: {stale}"
+    said += f"; {retired} retired key{'s' if retired != 1 else ''} to act on" if retired else ""
+    said += f"; last run {a['last_run']}"
+    return said + ("" if a["reporting"] else f" not reporting: {a['days_since_last_run']} days")
+
+
+def test_the_pages_words_say_its_figures(demo):
+    found, _ = demo
+    found = dict(found, inputs=Stats(["in"], 3, 2, 1, ["x: bad"], ["y: stopped"]).as_dict())
+    page = parse(render_html(found))
+    t, r = found["totals"], found["remediation"]
+    assert [w for _, w in outside_tables(page, ("h2",))] == SECTIONS
+    assert [w for _, w in outside_tables(page, ("dt",))] == CARDS
+    assert [w for tag, w in outside_tables(page, ("a",))] == ["Skip to the accounts", *SECTIONS]
+    assert [w for _, w in outside_tables(page, ("summary",))] == [
+        summary_of(a) for a in found["accounts"]
+    ]
+    paragraphs = [w for _, w in outside_tables(page, ("p",))]
+    assert paragraphs[0] == (
+        f"{t['accounts']} accounts, {t['accounts_not_reporting']} not reporting. Runs from "
+        f"{found['first_run']} to {found['as_of']} (UTC), read by c7n-keyage report from Cloud "
+        "Custodian's outputs."
+    )
+    a, life = r["actions"], r["lifecycle"]
+    assert (
+        f"Keys acted on by policies in these runs: {a['disabled']} disabled, {a['deleted']} "
+        f"deleted, {a['retired']} retired. Key lifecycle: {life['retired']} still retired, "
+        f"{life['restored']} restored, {life['deleted']} deleted; {life['used_since_retired']} "
+        "used after retirement."
+    ) in paragraphs
+    assert (
+        "Runs found: 3; read: 2; of other policies, skipped: 1; superseded by a later run of the "
+        f"same account, policy and date: {found['superseded_runs']}; older than the run already "
+        f"counted for their account and policy: {found['not_newer_runs']}; unreadable: 1; failed "
+        "before writing their resources: 1."
+    ) in paragraphs
+    more = [f"and {x['stale_keys'] - len(x['keys'])} more, in the CSV." for x in found["accounts"]
+            if x["stale_keys"] > len(x["keys"])]  # fmt: skip
+    assert [p for p in paragraphs if p.startswith("and ")] == more
+    assert [w for _, w in outside_tables(page, ("li",))][len(SECTIONS) :] == [
+        "in",
+        "x: bad",
+        "y: stopped",
+    ]
+    assert (
+        words(page.find("title"))
+        == words(page.find("h1"))
+        == (f"Stale IAM access keys, as of {found['as_of']}")
+    )
+
+
+def test_the_markup_is_lower_case(demo):
+    _, html = demo
+    assert re.findall(r"</?[A-Z][A-Za-z0-9]*", html) == []
+    assert re.findall(r"<[a-z0-9]+(?: [a-z-]+(?:=\"[^\"]*\")?)* [A-Z]", html) == []
+
+
+def test_cards_mark_the_lead_and_an_alert_and_say_of_how_many(demo):
+    found, html = demo
+    page = parse(html)
+    totals = found["totals"]
+    assert words(page.find("dd", id="total-accounts-with-stale")) == (
+        f"{totals['accounts_with_stale']} of {totals['accounts']}"
+    )
+    classes = {dd.attrs["id"]: parent.attrs.get("class") for parent in page.iter("div")
+               for dd in parent.children if not isinstance(dd, str) and dd.tag == "dd"}  # fmt: skip
+    assert classes["total-stale-keys"] == "lead" and classes["total-not-reporting"] == "alert"
+    assert {k for k, v in classes.items() if v} == {"total-stale-keys", "total-not-reporting"}
+    quiet = render_html(overview_of([run(stale("a", 100))]))
+    assert 'class="alert"' not in quiet and 'class="lead"' in quiet
+    assert [w for _, w in outside_tables(page, ("figcaption",))] == [
+        "Days since last use, or since creation for keys never used, at each key's latest run.",
+        "Stale keys as of each run date: every account with its latest runs on or before it.",
+    ]
+
+
+def test_long_lists_are_collapsed_and_the_first_ones_shown():
+    day = DEMO_DATES[-1]
+    runs = [run(*(stale(f"u{i}", 100 + i) for i in range(n)), account=f"{n:03d}", name=f"a{n}",
+                at=day - timedelta(days=n % 13)) for n in range(27)]  # fmt: skip
+    page = parse(render_html(overview_of(runs)))
+    top = page.find("table", id="top-accounts-table")
+    assert len(list(top.find("tbody").iter("tr"))) == 25
+    assert words(top.find("caption")) == "The 25 accounts with the most stale keys"
+    every = page.find("details", id="all-accounts")
+    assert words(every.find("summary")) == "All 27 accounts" and "open" not in every.attrs
+    assert len(list(every.find("tbody").iter("tr"))) == 27
+    trend = page.find("details", id="trend-figures")
+    assert words(trend.find("summary")) == "The 13 dates' figures"
+    short = parse(render_html(overview_of(runs[:3])))
+    assert short.find("details", id="all-accounts") is None
+    assert short.find("table", id="top-accounts-table") is None
+
+
+def test_a_rise_since_the_previous_run_is_marked():
+    earlier = DEMO_DATES[-1] - timedelta(days=7)
+    now = run(stale("a", 100), stale("b", 95), stale("c", 99))
+    html = render_html(overview_of([run(stale("a", 93), at=earlier), now]))
+    change = parse(html).find("td", data_field="change")
+    assert (words(change), change.attrs["class"], change.attrs["data-sort"]) == (
+        "+2 (from 1)",
+        "num up",
+        "2",
+    )
+    same = render_html(overview_of([run(stale("a", 93), at=earlier), run(stale("a", 100))]))
+    change = parse(same).find("td", data_field="change")
+    assert (words(change), change.attrs["class"], change.attrs["data-sort"]) == ("0", "num", "0")
+
+
+def test_a_long_list_of_problems_is_cut_and_says_how_many_more():
+    found = overview_of([run(stale("a", 100))])
+    found["inputs"] = Stats(["in"], 60, 1, 0, [f"file-{i:02d}: bad" for i in range(53)]).as_dict()
+    page = parse(render_html(found))
+    listed = [words(li) for li in page.find("ul", id="unreadable").iter("li")]
+    assert listed == [f"file-{i:02d}: bad" for i in range(50)]
+    assert "and 3 more (all in the JSON)." in [w for _, w in outside_tables(page, ("p",))]
+    assert page.find("ul", id="failed") is None
