@@ -52,27 +52,39 @@ def _non_negative(value: str) -> int:
     return int(value)
 
 
-def _options(report: argparse.ArgumentParser) -> None:
-    add = report.add_argument
-    add("inputs", nargs="*", metavar="INPUT", help="output directory or s3:// URL")
-    add("--html", metavar="FILE", help="write the page here (self-contained; '-': stdout)")
-    add("--json", metavar="FILE", help="write the numbers here ('-': stdout)")
-    add("--csv", metavar="FILE", help="write every key needing a step here ('-': stdout)")
-    add("--history", metavar="FILE", help="keep the fleet in FILE between reports")
-    add("-c", "--accounts", metavar="FILE", help="c7n-org accounts file: names, and who ran")
-    add("--fail-on", action="append", default=[], type=gate.parse, metavar="CONDITION",
-        help="exit 3 when met: stale, stale-older-than=N, not-reporting, unreadable "
-        "(repeat for several)")  # fmt: skip
-    add("--grace-days", type=_non_negative, default=0, metavar="N",
-        help="days an account may miss before it is not reporting (default 0)")  # fmt: skip
-    add("--top", type=_non_negative, default=aggregate.TOP_KEYS, metavar="N",
-        help=f"the oldest keys of the fleet listed (default {aggregate.TOP_KEYS})")  # fmt: skip
-    add("--keys-per-account", type=_non_negative, default=aggregate.KEYS_PER_ACCOUNT,
-        metavar="N", help="each account's oldest keys on the page and in the JSON (default "
-        f"{aggregate.KEYS_PER_ACCOUNT}; 0: all; the CSV has all)")  # fmt: skip
-    add("--max-file-mb", type=_non_negative, default=CAP_MB, metavar="MB",
-        help=f"refuse a file larger, or expanding to more (default {CAP_MB})")  # fmt: skip
-    add("-v", "--verbose", action="store_true", help="show every warning")
+# The report's options: (flags, argparse's keywords), declared once, added in order.
+OPTIONS = [
+    (("inputs",), dict(nargs="*", metavar="INPUT", help="output directory or s3:// URL")),
+    (("--html",), dict(metavar="FILE", help="write the page here (self-contained; '-': stdout)")),
+    (("--json",), dict(metavar="FILE", help="write the numbers here ('-': stdout)")),
+    (("--csv",), dict(metavar="FILE", help="write every key needing a step here ('-': stdout)")),
+    (("--history",), dict(metavar="FILE", help="keep the fleet in FILE between reports")),
+    (("-c", "--accounts"),
+     dict(metavar="FILE", help="c7n-org accounts file: names, and who ran")),
+    (("--fail-on",),
+     dict(action="append", default=[], type=gate.parse, metavar="CONDITION",
+          help="exit 3 when met: stale, stale-older-than=N, not-reporting, unreadable "
+          "(repeat for several)")),
+    (("--grace-days",),
+     dict(type=_non_negative, default=0, metavar="N",
+          help="days an account may miss before it is not reporting (default 0)")),
+    (("--top",),
+     dict(type=_non_negative, default=aggregate.TOP_KEYS, metavar="N",
+          help=f"the oldest keys of the fleet listed (default {aggregate.TOP_KEYS})")),
+    (("--keys-per-account",),
+     dict(type=_non_negative, default=aggregate.KEYS_PER_ACCOUNT, metavar="N",
+          help="each account's oldest keys on the page and in the JSON (default "
+          f"{aggregate.KEYS_PER_ACCOUNT}; 0: all; the CSV has all)")),
+    (("--max-file-mb",),
+     dict(type=_non_negative, default=CAP_MB, metavar="MB",
+          help=f"refuse a file larger, or expanding to more (default {CAP_MB})")),
+    (("-v", "--verbose"), dict(action="store_true", help="show every warning")),
+]  # fmt: skip
+EPILOG = (
+    "examples:\n  c7n-keyage report output/ s3://audit-bucket/custodian --html keys.html "
+    "--json keys.json\n  c7n-keyage report out/$(date +%F) --history out/keyage-history.json "
+    "-c accounts.yml --html keys.html --fail-on not-reporting"
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -85,11 +97,10 @@ def parser() -> argparse.ArgumentParser:
         help="stale keys across accounts, from run outputs, as HTML, JSON and CSV",
         description=REPORT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  c7n-keyage report output/ s3://audit-bucket/custodian "
-        "--html keys.html --json keys.json\n  c7n-keyage report out/$(date +%F) --history "
-        "out/keyage-history.json -c accounts.yml --html keys.html --fail-on not-reporting",
+        epilog=EPILOG,
     )
-    _options(report)
+    for flags, options in OPTIONS:
+        report.add_argument(*flags, **options)
     return top
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from c7n_keyage.overview.cli import main
+from c7n_keyage.overview.cli import EPILOG, OPTIONS, REPORT_HELP, main
 from tests.support.fleet import DEMO_DATES, demo_fleet, entry, write_fleet, write_hand_run
 
 DAY = datetime(2026, 11, 2, 6, tzinfo=timezone.utc)
@@ -126,3 +126,23 @@ def test_runs_of_other_policies_only_are_an_error_not_an_all_clear(tmp_path, cap
         "in the inputs (1 runs found, 1 of other policies)\n"
     )
     assert not (tmp_path / "o.html").exists()
+
+
+def test_help_names_the_tool_the_command_and_every_option(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    top = capsys.readouterr().out
+    assert exited.value.code == 0 and top.startswith("usage: c7n-keyage [-h] COMMAND ...")
+    assert "Tools for the c7n-keyage Cloud Custodian plugin." in top
+    assert "report stale keys across accounts, from run outputs, as HTML, JSON and CSV" in " ".join(
+        top.split()
+    )
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    helped = capsys.readouterr().out
+    assert helped.startswith("usage: c7n-keyage report [-h] [--html FILE] [--json FILE]")
+    # argparse wraps the help, at spaces and after hyphens: compare without white space.
+    flat = "".join(helped.split())
+    for flags, options in OPTIONS:
+        assert "".join(options["help"].split()) in flat, flags
+    assert "".join(REPORT_HELP.split()) in flat and "".join(EPILOG.split()) in flat
