@@ -26,9 +26,16 @@ def overview_of(runs: list[Run]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo():
-    found = overview_of(list(runs_of(fleet_outputs(demo_fleet(), DEMO_DATES, other_policy=True))))
-    return found, render_html(found)
+def demo_overview():
+    return overview_of(list(runs_of(fleet_outputs(demo_fleet(), DEMO_DATES, other_policy=True))))
+
+
+@pytest.fixture
+def demo(demo_overview):
+    """The demo's overview and its page, rendered in the test itself: a module-scoped page
+    would be made during whichever test ran first, and mutmut, which runs for each mutant
+    only the tests that reach the mutated function, would not count the others."""
+    return demo_overview, render_html(demo_overview)
 
 
 def stale(user: str, age: int, **kw) -> StaleKey:
@@ -400,6 +407,7 @@ def summary_of(a: dict) -> str:
 def test_the_pages_words_say_its_figures(demo):
     found, _ = demo
     found = dict(found, inputs=Stats(["in"], 3, 2, 1, ["x: bad"], ["y: stopped"]).as_dict())
+    found["inputs"]["history"] = {"file": "out/history.json", "runs": 1234, "added": 2}
     page = parse(render_html(found))
     t, r = found["totals"], found["remediation"]
     assert [w for _, w in outside_tables(page, ("h2",))] == SECTIONS
@@ -425,7 +433,8 @@ def test_the_pages_words_say_its_figures(demo):
         "Runs found: 3; read: 2; of other policies, skipped: 1; superseded by a later run of the "
         f"same account, policy and date: {found['superseded_runs']}; older than the run already "
         f"counted for their account and policy: {found['not_newer_runs']}; unreadable: 1; failed "
-        "before writing their resources: 1."
+        "before writing their resources: 1. The history out/history.json holds 1,234 runs, 2 of "
+        "them added now."
     ) in paragraphs
     more = [f"and {x['stale_keys'] - len(x['keys'])} more, in the CSV." for x in found["accounts"]
             if x["stale_keys"] > len(x["keys"])]  # fmt: skip
@@ -435,6 +444,7 @@ def test_the_pages_words_say_its_figures(demo):
         "x: bad",
         "y: stopped",
     ]
+    assert [u.attrs.get("id") for u in page.iter("ul")][1:] == [None, "unreadable", "failed"]
     assert (
         words(page.find("title"))
         == words(page.find("h1"))
