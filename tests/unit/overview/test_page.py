@@ -227,17 +227,31 @@ def test_an_account_with_no_stale_key_and_retired_keys_to_act_on():
 def test_the_accounts_not_reporting_longest_silent_first_then_those_that_never_ran():
     day = DEMO_DATES[-1]
     runs = [run(stale("a", 100))]
-    runs += [run(stale("b", 90), account=a, name=n, at=day - timedelta(days=d))
-             for a, n, d in (("2", "zeta", 1), ("3", "Alpha", 3), ("4", "beta", 1))]  # fmt: skip
+    silent = (
+        ("2", "zeta", 1),
+        ("3", "Alpha", 3),
+        ("4", "beta", 1),
+        ("5", "_ops", 1),
+        ("6", None, 1),
+    )
+    runs += [
+        run(stale("b", 90), account=a, name=n, at=day - timedelta(days=d)) for a, n, d in silent
+    ]
     found = overview(fold(runs), Options(names={"9": "never", "2": "zeta"}, grace_days=0))
     found["inputs"] = Stats(["in"]).as_dict()
     table = parse(render_html(found)).find("table", id="not-reporting-table")
     assert [cells(row) for row in table.find("tbody").iter("tr")] == [
         "Alpha | 3 | 2026-11-29 | 3 | 1",
+        "6 | 6 | 2026-12-01 | 1 | 1",  # no name: its ID, and first of the day's
+        "_ops | 5 | 2026-12-01 | 1 | 1",  # case-blind: "_" sorts before letters
         "beta | 4 | 2026-12-01 | 1 | 1",
         "zeta | 2 | 2026-12-01 | 1 | 1",
         "never | 9 | no run | — | —",
     ]
+    assert {
+        tuple(c.attrs.get("class") for c in row.children if not isinstance(c, str))
+        for row in table.find("tbody").iter("tr")
+    } == {(None, "id", "date", "num", "num")}
     assert [cells(row) for row in table.find("thead").iter("tr")] == [
         "Account | Account ID | Last run | Days since | Stale keys at that run"
     ]
@@ -245,7 +259,7 @@ def test_the_accounts_not_reporting_longest_silent_first_then_those_that_never_r
         parse(render_html(found)).find("section", id="attention").find("p").text().split()
     )
     assert intro == (
-        "3 accounts did not run on 2026-12-02: a runner may have failed. Their last figures "
+        "5 accounts did not run on 2026-12-02: a runner may have failed. Their last figures "
         "still count, as last seen. 1 account of the accounts file never ran."
     )
     graced = overview(fold(runs), Options(grace_days=1))
@@ -255,6 +269,14 @@ def test_the_accounts_not_reporting_longest_silent_first_then_those_that_never_r
         "1 account did not run on 2026-12-02 nor in the 1 day before: a runner may have "
         "failed. Its last figures still count, as last seen."
     )
+
+
+def test_25_accounts_not_reporting_are_listed_and_26_collapsed():
+    day = DEMO_DATES[-1]
+    silent = [run(account=f"{n:03d}", at=day - timedelta(days=2)) for n in range(25)]
+    html = render_html(overview_of([run(stale("a", 100)), *silent]))
+    assert parse(html).find("details", id="all-not-reporting") is None
+    assert len(list(parse(html).find("table", id="not-reporting-table").iter("tr"))) == 26
 
 
 def test_many_accounts_not_reporting_are_collapsed():
