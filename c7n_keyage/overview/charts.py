@@ -17,7 +17,14 @@ WIDTH, HEIGHT, TOP_PAD, BOTTOM, RIGHT_PAD = 640, 260, 24, 56, 24
 # Width of a character at the charts' 13 px, an upper bound for digits, commas and dashes.
 CHAR_PX = 7.6
 TITLE_X = 16  # the y axis title's centre line; its glyphs reach about 10 px left of it
-GAP = 8
+TITLE_REACH = 4  # and this far right of it
+GAP = 8  # between the axis title and the tick labels, and between two date labels
+TICK_GAP = 6  # between a tick label and the plot, or a bar and its value
+BASELINE = 4  # a label's baseline below the line it names, to centre it on the line
+LABEL_DROP = 20  # a date's or a bucket's label, below the axis
+TITLE_RISE = 8  # the x axis title, above the chart's bottom edge
+LAST_LABEL_ROOM = 16  # the trend ends this far in, so that its last date label fits
+BAR_MARGIN, BAR_WIDTH = 0.15, 0.7  # of each bucket's slot
 POINTS_DRAWN = 60  # beyond this many dates the line alone is drawn: the dots would merge
 
 
@@ -45,7 +52,7 @@ def text_px(label: str) -> float:
 def plot_left(top: int, step: int) -> int:
     """Where the plot starts: after the axis title, a gap, the widest tick label, a gap."""
     widest = max(text_px(n(tick)) for tick in range(0, top + 1, step))
-    return int(TITLE_X + 4 + GAP + widest + 6 + 0.5)
+    return round(TITLE_X + TITLE_REACH + GAP + widest + TICK_GAP)
 
 
 def _svg(chart_id: str, title: str, desc: str, body: str) -> str:
@@ -68,7 +75,8 @@ def y_axis(top: int, step: int, left: int) -> str:
         y = y0 - plot_h * tick / top
         parts.append(
             f'<line class="grid" x1="{left}" x2="{WIDTH - RIGHT_PAD}" y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{n(tick)}</text>'
+            f'<text class="tick" x="{left - TICK_GAP}" y="{y + BASELINE:.1f}" text-anchor="end">'
+            f"{n(tick)}</text>"
         )
     return "".join(parts)
 
@@ -77,8 +85,8 @@ def x_axis(left: int, title: str) -> str:
     y0 = HEIGHT - BOTTOM
     return (
         f'<line class="axis" x1="{left}" x2="{WIDTH - RIGHT_PAD}" y1="{y0}" y2="{y0}"/>'
-        f'<text class="axis-title" x="{(left + WIDTH - RIGHT_PAD) / 2:.0f}" y="{HEIGHT - 8}" '
-        f'text-anchor="middle">{escape(title)}</text>'
+        f'<text class="axis-title" x="{(left + WIDTH - RIGHT_PAD) / 2:.0f}" '
+        f'y="{HEIGHT - TITLE_RISE}" text-anchor="middle">{escape(title)}</text>'
     )
 
 
@@ -90,15 +98,15 @@ def age_chart(buckets: dict[str, int]) -> str:
     slot = (WIDTH - RIGHT_PAD - left) / max(len(buckets), 1)
     body = [y_axis(top, step, left)]
     for i, (label, count) in enumerate(buckets.items()):
-        x, bar_h = left + i * slot + slot * 0.15, plot_h * count / top
-        centre = x + slot * 0.35
+        x, bar_h = left + i * slot + slot * BAR_MARGIN, plot_h * count / top
+        centre = x + slot * BAR_WIDTH / 2
         body.append(
-            f'<rect class="bar" x="{x:.1f}" y="{y0 - bar_h:.1f}" width="{slot * 0.7:.1f}" '
+            f'<rect class="bar" x="{x:.1f}" y="{y0 - bar_h:.1f}" width="{slot * BAR_WIDTH:.1f}" '
             f'height="{bar_h:.1f}" fill="{BAR_COLOURS[min(i, len(BAR_COLOURS) - 1)]}">'
             f"<title>{escape(label)} days: {n(count)} keys</title></rect>"
-            f'<text class="value" x="{centre:.1f}" y="{y0 - bar_h - 6:.1f}" '
+            f'<text class="value" x="{centre:.1f}" y="{y0 - bar_h - TICK_GAP:.1f}" '
             f'text-anchor="middle">{n(count)}</text>'
-            f'<text class="tick" x="{centre:.1f}" y="{y0 + 20}" text-anchor="middle">'
+            f'<text class="tick" x="{centre:.1f}" y="{y0 + LABEL_DROP}" text-anchor="middle">'
             f"{escape(label)}</text>"
         )
     body.append(x_axis(left, "days since last use (or since creation, if never used)"))
@@ -130,7 +138,7 @@ def trend_chart(runs: list[dict]) -> str:
     span = (days[-1] - days[0]).days  # one point per date: at least a day
     top, step = nice_top(max(r["stale_keys"] for r in runs))
     left = plot_left(top, step)
-    right = WIDTH - RIGHT_PAD - 16  # room for the last date's label to be centred
+    right = WIDTH - RIGHT_PAD - LAST_LABEL_ROOM
     y0, plot_h = HEIGHT - BOTTOM, HEIGHT - BOTTOM - TOP_PAD
     points = [
         (
@@ -147,14 +155,16 @@ def trend_chart(runs: list[dict]) -> str:
             f"<title>{r['date']}: {n(r['stale_keys'])} stale keys</title></circle>"
             for i, r in enumerate(runs)
         ]
-    one_year = days[0].year == days[-1].year
+    year = days[0].year
+    one_year = days[-1].year == year
     labels = [r["date"][5:] if one_year else r["date"] for r in runs]
     xs = [x for x, _ in points]
     body += [
-        f'<text class="tick" x="{xs[i]:.1f}" y="{y0 + 20}" text-anchor="middle">{labels[i]}</text>'
+        f'<text class="tick" x="{xs[i]:.1f}" y="{y0 + LABEL_DROP}" text-anchor="middle">'
+        f"{labels[i]}</text>"
         for i in date_labels(xs, labels)
     ]
-    body.append(x_axis(left, f"run date{f', {days[0].year}' if one_year else ''} (UTC)"))
+    body.append(x_axis(left, f"run date{f', {year}' if one_year else ''} (UTC)"))
     desc = (
         f"From {n(runs[0]['stale_keys'])} stale keys on {runs[0]['date']} to "
         f"{n(runs[-1]['stale_keys'])} on {runs[-1]['date']}, over {len(runs)} run dates."

@@ -138,3 +138,20 @@ def test_a_trend_across_new_year_names_the_dates_in_full():
     runs = [{"date": d, "stale_keys": 1} for d in ("2025-12-30", "2025-12-31", "2026-01-02")]
     texts = [t.text() for t in parse(trend_chart(runs)).iter("text")]
     assert "2026-01-02" in texts and "run date (UTC)" in texts
+
+
+def test_a_label_just_clear_of_the_previous_one_is_kept():
+    width = 5 * CHAR_PX  # "11-04"
+    clear = width + 8  # the previous one's half, the gap, this one's half
+    assert date_labels([100, 100 + clear, 100 + 2 * clear], ["11-04"] * 3) == [0, 1, 2]
+    assert date_labels([100, 100 + clear - 0.1, 100 + 2 * clear], ["11-04"] * 3) == [0, 2]
+    # The last is always labelled; the one before it goes when they would touch.
+    assert date_labels([100, 100 + clear, 100 + clear + 1], ["11-04"] * 3) == [0, 2]
+    assert date_labels([100, 100 + 2 * clear - 0.1], ["11-04"] * 2) == [0, 1]
+
+
+def test_the_trend_draws_a_dot_per_date_up_to_60_dates():
+    first = date(2026, 1, 1)
+    for dates, dots in ((60, 60), (61, 0)):
+        runs = [{"date": (first + timedelta(d)).isoformat(), "stale_keys": 5} for d in range(dates)]
+        assert len(list(parse(trend_chart(runs)).iter("circle"))) == dots

@@ -56,6 +56,19 @@ def test_every_stale_key_and_every_retired_key_to_act_on():
     assert silent == []  # no key to act on: no row
 
 
+def test_a_told_key_is_to_retire_its_reasons_are_words_and_lines_end_in_newlines():
+    told = key("told", 300, reasons=("unused", "unrotated"))
+    fleet = fold([Run("w", "1", None, "p", DAY, None, (told,), notifies=True)])
+    text = to_csv(fleet, overview(fleet), Options())
+    assert "\r" not in text and text.endswith("\n")
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert (row["next_step"], row["reasons"], row["age_days"]) == (
+        "retire",
+        "unused unrotated",
+        "300",
+    )
+
+
 def test_cells_that_would_be_formulas_are_quoted():
     texts = [COLUMNS.index(c) for c in ("user", "owner", "policy", "retired_at")]
     for value in ("=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
