@@ -15,7 +15,15 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from c7n_keyage.overview.inputs import MB, InputError, S3Store, decode, split_dated
+from c7n_keyage.overview.inputs import (
+    MB,
+    InputError,
+    S3Store,
+    decode,
+    s3_client,
+    split_dated,
+    store_of,
+)
 from c7n_keyage.overview.runs import Unreadable
 from tests.support.run_files import KEYAGE, OTHER, START, metadata, read, resources, write
 
@@ -314,3 +322,15 @@ def test_an_s3_object_is_read_no_further_than_one_byte_past_the_cap():
         )
     assert str(raised.value) == "s3://audit/org/stale-keys/resources.json: larger than 2 MB"
     assert Counted.asked == [2 * MB + 1]
+
+
+def test_an_s3_client_for_the_urls_region_and_a_bad_one_named():
+    assert s3_client("s3://audit/org?region=eu-west-1").meta.region_name == "eu-west-1"
+    assert s3_client("s3://audit/org?region=ap-south-2&x=1").meta.region_name == "ap-south-2"
+    with pytest.raises(InputError, match=r"^s3://a/x\?region=bad region!: Provided region_name"):
+        s3_client("s3://a/x?region=bad region!")
+    store = store_of("s3://audit/org?region=eu-west-1")
+    assert (store.label, store.client.meta.region_name, store.threads) == (
+        "s3://audit/org?region=eu-west-1", "eu-west-1", 16)  # fmt: skip
+    local = store_of("out/2026-12-02")
+    assert (type(local).__name__, local.label, local.threads) == ("LocalStore", "out/2026-12-02", 0)
