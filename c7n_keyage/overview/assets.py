@@ -77,7 +77,7 @@ details.account > div { padding: .25rem 0 .5rem 1.25rem; }
   border: 1px solid var(--muted); border-radius: 4px; }
 .finder output { margin-left: .75rem; color: var(--muted); }
 @media print {
-  .skip, nav, .finder, .screen-only { display: none; }
+  .skip, nav, .finder { display: none; }
   body { font-size: 11pt; }
   header, main { max-width: none; padding: 0; }
   h2 { break-after: avoid; }

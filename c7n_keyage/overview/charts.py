@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
-# Sequential, light to dark with age (ColorBrewer OrRd); each bar is outlined as well.
+# Sequential, light to dark with age (ColorBrewer OrRd), one per bucket; each bar is outlined.
 BAR_COLOURS = ("#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000")
 WIDTH, HEIGHT, TOP_PAD, BOTTOM, RIGHT_PAD = 640, 260, 24, 56, 24
 # Width of a character at the charts' 13 px, an upper bound for digits, commas and dashes.
@@ -34,8 +34,7 @@ def n(value: int) -> str:
 
 def nice_top(value: int) -> tuple[int, int]:
     """A round axis maximum >= value and its tick step (1, 2 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1, 1
+    value = max(value, 1)  # an axis of nothing still goes up to one
     step = 1
     while True:
         for factor in (1, 2, 5):
@@ -51,7 +50,7 @@ def text_px(label: str) -> float:
 
 def plot_left(top: int, step: int) -> int:
     """Where the plot starts: after the axis title, a gap, the widest tick label, a gap."""
-    widest = max(text_px(n(tick)) for tick in range(0, top + 1, step))
+    widest = text_px(n(top))  # the top tick has the most digits
     return round(TITLE_X + TITLE_REACH + GAP + widest + TICK_GAP)
 
 
@@ -68,14 +67,14 @@ def y_axis(top: int, step: int, left: int) -> str:
     y0, plot_h = HEIGHT - BOTTOM, HEIGHT - BOTTOM - TOP_PAD
     middle = y0 - plot_h / 2
     parts = [
-        f'<text class="axis-title" x="{TITLE_X}" y="{middle:.0f}" text-anchor="middle" '
+        f'<text x="{TITLE_X}" y="{middle:.0f}" text-anchor="middle" '
         f'transform="rotate(-90 {TITLE_X} {middle:.0f})">stale keys</text>'
     ]
     for tick in range(0, top + 1, step):
         y = y0 - plot_h * tick / top
         parts.append(
             f'<line class="grid" x1="{left}" x2="{WIDTH - RIGHT_PAD}" y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{left - TICK_GAP}" y="{y + BASELINE:.1f}" text-anchor="end">'
+            f'<text x="{left - TICK_GAP}" y="{y + BASELINE:.1f}" text-anchor="end">'
             f"{n(tick)}</text>"
         )
     return "".join(parts)
@@ -85,28 +84,28 @@ def x_axis(left: int, title: str) -> str:
     y0 = HEIGHT - BOTTOM
     return (
         f'<line class="axis" x1="{left}" x2="{WIDTH - RIGHT_PAD}" y1="{y0}" y2="{y0}"/>'
-        f'<text class="axis-title" x="{(left + WIDTH - RIGHT_PAD) / 2:.0f}" '
+        f'<text x="{(left + WIDTH - RIGHT_PAD) / 2:.0f}" '
         f'y="{HEIGHT - TITLE_RISE}" text-anchor="middle">{escape(title)}</text>'
     )
 
 
 def age_chart(buckets: dict[str, int]) -> str:
     """Bars of stale keys by age bucket."""
-    top, step = nice_top(max(buckets.values(), default=0))
+    top, step = nice_top(max(buckets.values()))
     left = plot_left(top, step)
     y0, plot_h = HEIGHT - BOTTOM, HEIGHT - BOTTOM - TOP_PAD
-    slot = (WIDTH - RIGHT_PAD - left) / max(len(buckets), 1)
+    slot = (WIDTH - RIGHT_PAD - left) / len(buckets)
     body = [y_axis(top, step, left)]
     for i, (label, count) in enumerate(buckets.items()):
         x, bar_h = left + i * slot + slot * BAR_MARGIN, plot_h * count / top
         centre = x + slot * BAR_WIDTH / 2
         body.append(
             f'<rect class="bar" x="{x:.1f}" y="{y0 - bar_h:.1f}" width="{slot * BAR_WIDTH:.1f}" '
-            f'height="{bar_h:.1f}" fill="{BAR_COLOURS[min(i, len(BAR_COLOURS) - 1)]}">'
+            f'height="{bar_h:.1f}" fill="{BAR_COLOURS[i]}">'
             f"<title>{escape(label)} days: {n(count)} keys</title></rect>"
-            f'<text class="value" x="{centre:.1f}" y="{y0 - bar_h - TICK_GAP:.1f}" '
+            f'<text x="{centre:.1f}" y="{y0 - bar_h - TICK_GAP:.1f}" '
             f'text-anchor="middle">{n(count)}</text>'
-            f'<text class="tick" x="{centre:.1f}" y="{y0 + LABEL_DROP}" text-anchor="middle">'
+            f'<text x="{centre:.1f}" y="{y0 + LABEL_DROP}" text-anchor="middle">'
             f"{escape(label)}</text>"
         )
     body.append(x_axis(left, "days since last use (or since creation, if never used)"))
@@ -160,8 +159,7 @@ def trend_chart(runs: list[dict]) -> str:
     labels = [r["date"][5:] if one_year else r["date"] for r in runs]
     xs = [x for x, _ in points]
     body += [
-        f'<text class="tick" x="{xs[i]:.1f}" y="{y0 + LABEL_DROP}" text-anchor="middle">'
-        f"{labels[i]}</text>"
+        f'<text x="{xs[i]:.1f}" y="{y0 + LABEL_DROP}" text-anchor="middle">{labels[i]}</text>'
         for i in date_labels(xs, labels)
     ]
     body.append(x_axis(left, f"run date{f', {year}' if one_year else ''} (UTC)"))

@@ -163,18 +163,18 @@ def _unwritable(path: Path, error: OSError) -> HistoryError:
 
 
 def save(fleet: Fleet, path: Path) -> None:
-    data = to_dict(fleet)
+    text = json.dumps(to_dict(fleet), separators=(",", ":"))  # compact: it is read back only
     try:
-        out = tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
     except OSError as e:
         raise _unwritable(path, e) from None
     try:
-        with out:  # dumps, not dump: only dumps has the C encoder
-            out.write(json.dumps(data, separators=(",", ":")))
-        os.replace(out.name, path)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
     except OSError as e:
         with contextlib.suppress(OSError):
-            os.unlink(out.name)
+            os.unlink(temporary)
         raise _unwritable(path, e) from None

@@ -58,11 +58,8 @@ def _table(table_id: str, caption: str, headers: list, rows: list[str], note: st
     )
 
 
-def _collapsed(details_id: str, summary: str, body: str, open_: bool = False) -> str:
-    return (
-        f'<details id="{details_id}"{" open" if open_ else ""}><summary>{summary}</summary>'
-        f"{body}</details>"
-    )
+def _collapsed(details_id: str, summary: str, body: str) -> str:
+    return f'<details id="{details_id}"><summary>{summary}</summary>{body}</details>'
 
 
 def _card(card_id: str, label: str, value: int, extra: str = "", classes: str = "") -> str:
@@ -230,7 +227,7 @@ def _key_cells(key: dict) -> str:
         + _cell(key["age_days"], NUM)
         + f"<td>{_reasons(key)}</td>"
         + f'<td class="date">{_last_used(key)}</td>'
-        + _cell(steps.label(key["next_step"], key["due"]), STEP)
+        + _cell(steps.label(key["next_step"]), STEP)
     )
 
 
@@ -255,8 +252,9 @@ def _change(account: dict) -> str:
     if before is None:
         return '<td class="num" data-field="change" data-sort="0">—</td>'
     delta = account["stale_keys"] - before
-    sign = "+" if delta > 0 else "−"
-    label = "0" if delta == 0 else f"{sign}{_n(abs(delta))} <small>(from {_n(before)})</small>"
+    label = "0"
+    if delta:  # a sign, and a true minus sign for a drop
+        label = f"{delta:+,}".replace("-", "−") + f" <small>(from {_n(before)})</small>"
     up = " up" if delta > 0 else ""
     return f'<td class="num{up}" data-field="change" data-sort="{delta}">{label}</td>'
 
@@ -542,7 +540,7 @@ def render_html(overview: dict) -> str:
         f"<title>Stale IAM access keys, {escape(heading)}</title><style>{CSS}</style></head>"
         '<body><a class="skip" href="#accounts">Skip to the accounts</a><header>'
         f"<h1>Stale IAM access keys, {escape(heading)}</h1>"
-        f'<p class="sub">{_n(totals["accounts"])} accounts'
+        f'<p class="sub">{_plural(totals["accounts"], "account")}'
         + (f", {_n(silent)} not reporting" if silent else "")
         + f". {escape(span)} (UTC), read by <code>c7n-keyage report</code> from Cloud "
         "Custodian's outputs.</p>"

@@ -33,7 +33,7 @@ def lifecycle_step(state: dict) -> tuple[str, str | None] | None:
     return DELETE, (after[:10] if after else None)
 
 
-def label(step: str, due: str | None) -> str:
+def label(step: str, due: str | None = None) -> str:
     """How the page and the CSV say it."""
     if step == DELETE:
         return f"delete due on {due}" if due else "delete (no date set)"

@@ -7,6 +7,7 @@ shape as the ones taken from the JSON, so a test compares the two whole.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -187,10 +188,31 @@ def numbers_in_json(overview: dict) -> dict:
     }  # fmt: skip
 
 
-class _Balance(HTMLParser):
-    """Every element the page opens it closes, in order; no text loose in a table's rows."""
+# Where text may stand: every other element holds only elements (a table's rows, a list's
+# items, a chart's shapes...).
+TEXT_IN = {
+    "p", "li", "td", "th", "dt", "dd", "h1", "h2", "h3", "summary", "label", "output",
+    "figcaption", "caption", "small", "strong", "code", "a", "span", "title", "desc", "text",
+    "button", "style", "script", "br",
+}  # fmt: skip
+ATTRIBUTES = {
+    "lang", "charset", "name", "content", "class", "href", "id", "aria-labelledby", "scope",
+    "data-account", "data-field", "data-sort", "data-value", "hidden", "for", "type",
+    "autocomplete", "placeholder", "aria-live", "aria-label", "role", "viewbox", "x", "y",
+    "x1", "x2", "y1", "y2", "width", "height", "fill", "points", "cx", "cy", "r",
+    "text-anchor", "transform", "colspan",
+}  # fmt: skip
+# Every class the page uses is one its style sheet or its script reads.
+CLASSES = {
+    "account", "alert", "axis", "bar", "cards", "charts", "date", "finder", "grid", "id",
+    "late", "lead", "line", "name", "note", "num", "point", "skip", "step", "sub", "up",
+    "wide",
+}  # fmt: skip
 
-    TABULAR = {"table", "thead", "tbody", "tr"}
+
+class _Structure(HTMLParser):
+    """Every element the page opens it closes, in order; markup in lower case; text only
+    where text stands; only the attributes and classes the page means."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -198,6 +220,15 @@ class _Balance(HTMLParser):
         self.problems: list[str] = []
 
     def handle_starttag(self, tag, attrs):
+        said = self.get_starttag_text()
+        if said[1:].split()[0].rstrip(">/") != tag:
+            self.problems.append(f"{said[:30]!r}: not in lower case")
+        for name, value in attrs:
+            if name not in ATTRIBUTES or value in ("None", "") and name != "hidden":
+                self.problems.append(f"<{tag}> {name}={value!r}")
+        for token in dict(attrs).get("class", "").split():
+            if token not in CLASSES:
+                self.problems.append(f"<{tag}> class {token!r}: no style reads it")
         if tag not in VOID:
             self.open.append(tag)
 
@@ -208,13 +239,17 @@ class _Balance(HTMLParser):
             self.open.pop()
 
     def handle_data(self, data):
-        if self.open and self.open[-1] in self.TABULAR and data.strip():
-            self.problems.append(f"text {data.strip()[:40]!r} loose in <{self.open[-1]}>")
+        where = self.open[-1] if self.open else None
+        if data.strip() and where not in TEXT_IN:
+            self.problems.append(f"text {data.strip()[:40]!r} loose in <{where}>")
 
 
-def balance_problems(html: str) -> list[str]:
-    """What is wrong with the page's nesting (the parser's names are lower case)."""
-    checker = _Balance()
+def structure_problems(html: str) -> list[str]:
+    """What is wrong with the page's markup; the end tags' case is read from the source."""
+    checker = _Structure()
     checker.feed(html)
     checker.close()
-    return checker.problems + [f"<{tag}> never closed" for tag in checker.open]
+    problems = checker.problems + [f"<{tag}> never closed" for tag in checker.open]
+    return problems + [
+        f"{tag!r}: not in lower case" for tag in re.findall(r"</[^>]*[A-Z][^>]*>", html)
+    ]

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from c7n_keyage.overview.charts import (
+    BAR_COLOURS,
     CHAR_PX,
     HEIGHT,
     TITLE_X,
@@ -148,6 +149,8 @@ def test_a_label_just_clear_of_the_previous_one_is_kept():
     # The last is always labelled; the one before it goes when they would touch.
     assert date_labels([100, 100 + clear, 100 + clear + 1], ["11-04"] * 3) == [0, 2]
     assert date_labels([100, 100 + 2 * clear - 0.1], ["11-04"] * 2) == [0, 1]
+    # The last, at its label's width past the first, stands with it once the middle goes.
+    assert date_labels([100, 100 + clear, 100 + clear], ["11-04"] * 3) == [0, 2]
 
 
 def test_the_trend_draws_a_dot_per_date_up_to_60_dates():
@@ -155,3 +158,91 @@ def test_the_trend_draws_a_dot_per_date_up_to_60_dates():
     for dates, dots in ((60, 60), (61, 0)):
         runs = [{"date": (first + timedelta(d)).isoformat(), "stale_keys": 5} for d in range(dates)]
         assert len(list(parse(trend_chart(runs)).iter("circle"))) == dots
+
+
+def geometry(svg: str) -> dict:
+    page = parse(svg)
+    lines = list(page.iter("line"))
+    grid = [ln for ln in lines if ln.attrs["class"] == "grid"]
+    (axis,) = [ln for ln in lines if ln.attrs["class"] == "axis"]
+    texts = list(page.iter("text"))
+    return {"grid": grid, "axis": axis, "texts": texts, "page": page}
+
+
+@pytest.mark.parametrize("top", [3, 5, 9, 95, 95_000])
+def test_the_y_axis_labels_each_grid_line_before_the_plot(top):
+    svg = age_chart({"0-90": top, "91-180": 1, "181-365": 0, "366-730": 2, "731+": 1})
+    found = geometry(svg)
+    axis_top, step = nice_top(top)
+    assert len(found["grid"]) == axis_top // step + 1
+    left = float(found["grid"][0].attrs["x1"])
+    ticks = [t for t in found["texts"] if t.attrs.get("text-anchor") == "end"]
+    assert [t.text() for t in ticks] == [f"{v:,}" for v in range(0, axis_top + 1, step)]
+    for line, tick in zip(found["grid"], ticks, strict=True):
+        assert float(line.attrs["x2"]) == WIDTH - 24 and float(line.attrs["x1"]) == left
+        assert float(tick.attrs["x"]) == left - 6  # ends before the plot, right-aligned
+        assert float(tick.attrs["y"]) - float(line.attrs["y1"]) == pytest.approx(4, abs=0.11)
+    (title,) = [t for t in found["texts"] if "transform" in t.attrs]
+    lowest, highest = (float(found["grid"][i].attrs["y1"]) for i in (0, -1))
+    assert float(title.attrs["y"]) == pytest.approx((lowest + highest) / 2, abs=0.6)
+    assert title.text() == "stale keys"
+
+
+def test_the_x_axis_lies_on_zero_with_its_title_centred_below():
+    for svg in (age_chart(dict.fromkeys(("a", "b"), 3)), trend_chart([
+        {"date": "2026-11-01", "stale_keys": 3}, {"date": "2026-11-02", "stale_keys": 1}
+    ])):  # fmt: skip
+        found = geometry(svg)
+        axis, zero = found["axis"], found["grid"][0]
+        assert (axis.attrs["y1"], axis.attrs["x1"]) == (f"{float(zero.attrs['y1']):g}",
+                                                         zero.attrs["x1"])  # fmt: skip
+        assert float(axis.attrs["x2"]) == WIDTH - 24
+        title = found["texts"][-1]
+        middle = (float(axis.attrs["x1"]) + float(axis.attrs["x2"])) / 2
+        assert abs(float(title.attrs["x"]) - middle) <= 0.5
+        assert HEIGHT - 12 < float(title.attrs["y"]) < HEIGHT
+
+
+def test_each_bar_stands_on_the_axis_in_its_own_slot_with_its_count_above():
+    buckets = {"0-90": 0, "91-180": 12, "181-365": 40, "366-730": 7, "731+": 25}
+    svg = age_chart(buckets)
+    found = geometry(svg)
+    bars = list(found["page"].iter("rect"))
+    axis_y, left = float(found["axis"].attrs["y1"]), float(found["axis"].attrs["x1"])
+    right = float(found["axis"].attrs["x2"])
+    edges = [(float(b.attrs["x"]), float(b.attrs["x"]) + float(b.attrs["width"])) for b in bars]
+    assert left < edges[0][0] and edges[-1][1] < right
+    assert all(a[1] < b[0] for a, b in zip(edges, edges[1:], strict=False))  # apart
+    assert [b.attrs["fill"] for b in bars] == list(BAR_COLOURS)
+    counts = {str(v) for v in buckets.values()}
+    values = [
+        t
+        for t in found["texts"]
+        if t.attrs["text-anchor"] == "middle"
+        and float(t.attrs["y"]) < axis_y
+        and "transform" not in t.attrs
+    ]
+    assert {v.text() for v in values} <= counts
+    for bar, value, (start, end) in zip(bars, values, edges, strict=True):
+        top = float(bar.attrs["y"])
+        assert top + float(bar.attrs["height"]) == pytest.approx(axis_y, abs=0.11)
+        assert float(value.attrs["x"]) == pytest.approx((start + end) / 2, abs=0.11)
+        assert float(value.attrs["y"]) < top
+    assert [v.text() for v in values] == ["0", "12", "40", "7", "25"]
+
+
+def test_the_charts_say_what_they_show():
+    ages = parse(age_chart({"0-90": 1, "91-180": 2}))
+    assert ages.find("title").text() == "Stale keys by days since last use"
+    assert ages.find("desc").text() == "0-90 days: 1 keys; 91-180 days: 2 keys"
+    assert ages.find("svg").attrs["aria-labelledby"] == "ages-title ages-desc"
+    assert list(ages.iter("text"))[-1].text() == (
+        "days since last use (or since creation, if never used)"
+    )
+    trend = parse(trend_chart([{"date": "2026-11-01", "stale_keys": 1234},
+                               {"date": "2026-11-03", "stale_keys": 5}]))  # fmt: skip
+    assert trend.find("title").text() == "Stale keys per run date"
+    assert trend.find("desc").text() == (
+        "From 1,234 stale keys on 2026-11-01 to 5 on 2026-11-03, over 2 run dates."
+    )
+    assert trend.find("svg").attrs["aria-labelledby"] == "trend-title trend-desc"
