@@ -24,7 +24,7 @@ MUTMUT    := mutmut==3.8.1
 export VERSIONS := from importlib.metadata import version as v; import sys; \
   print("== pytest with", ", ".join(f"{n} {v(n)}" for n in ("c7n", "c7n-org", "c7n-mailer", "boto3")), "in", sys.prefix)
 
-# setuptools and wheel upgraded too: tests/test_packaging.py builds with them, and here they
+# setuptools and wheel upgraded too: tests/repo/test_packaging.py builds with them, and here they
 # stand for what `python -m build` fetches for a user (the oldest venv keeps pinned ones).
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)

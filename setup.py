@@ -73,7 +73,7 @@ setup(
             "ruff>=0.8",
             "c7n-org>=0.6.39",
             "c7n-mailer>=0.6.39",
-            # tests/test_packaging.py builds both artifacts without build isolation.
+            # tests/repo/test_packaging.py builds both artifacts without build isolation.
             "build>=1",
             "twine>=6.1",
             "setuptools>=61",

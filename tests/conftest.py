@@ -7,9 +7,9 @@ import time_machine
 from c7n.cache import InMemoryCache
 from hypothesis import settings
 
-from tests.install_guard import imported_from, stale_install
-from tests.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
-from tests.placebo_replay import FILTER_CALLS, REPLAYS, Replay, unexpected_calls
+from tests.support.install_guard import imported_from, stale_install
+from tests.support.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
+from tests.support.placebo_replay import FILTER_CALLS, REPLAYS, Replay, unexpected_calls
 
 # Property tests (test_properties.py) must fail the same way on every run, so a failure
 # seen once can be replayed: "ci", the default, is derandomized (the same examples every
