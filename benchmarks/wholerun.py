@@ -557,7 +557,8 @@ def _sts(r: SizeResult) -> str:
 NOTES = f"""\
 Whole runs. Each cell is the stock `custodian run -s <tmp> --cache-period 0 <policy>` as a
 subprocess against moto's IAM server on 127.0.0.1, started in the benchmark's process
-(`tests/support/localiam.py`), which logs every request: calls are counted by action on the endpoint.
+(`tests/support/localiam.py`), which logs every request: calls are counted by action on the
+endpoint.
 Wall time is the subprocess's, start to exit (interpreter start-up and policy loading
 included); CPU is the custodian process's, and the endpoint's own beside it. The account is
 the filter step's synthetic one (same seed and mix), seeded in the server's backend, with

@@ -279,7 +279,7 @@ def canary(tests: list[str]) -> dict:
     path, before, after = CANARY
     with tempfile.TemporaryDirectory() as tmp:
         tree = pathlib.Path(tmp)
-        for name in ("c7n_keyage", "tests", "policies", "docs", "demo"):
+        for name in ("c7n_keyage", "tests", "policies", "docs"):
             shutil.copytree(REPO / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy2(REPO / "pyproject.toml", tree)
         clean = pytest_in(tree, ["tests/unit/stale/test_rule.py"])

@@ -10,7 +10,6 @@ at the end is the last ``make mutation``'s (docs/mutation.json), copied as it is
 from __future__ import annotations
 
 import datetime
-import json
 import pathlib
 import re
 import sys
@@ -21,9 +20,16 @@ from tools import mutation
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "docs" / "reliability.md"
+FETCH = "tests/placebo/credential_report/test_fetch.py"
+# The parser's tests, and the bad-report corpus through whole policies.
+PARSING = (
+    "tests/unit/credential_report/test_parse.py",
+    "tests/placebo/stale/test_access_key_unused_bad_reports.py",
+)
 MODULES = [
     "tests/placebo/credential_report/test_fetch.py",
     "tests/unit/credential_report/test_parse.py",
+    "tests/placebo/stale/test_access_key_unused_bad_reports.py",
     "tests/unit/stale/test_rule.py",
     "tests/unit/stale/test_verify.py",
     "tests/unit/stale/test_rule_properties.py",
@@ -71,8 +77,9 @@ class Collector:
         if story is not None and not any(story is seen for seen in self.stories):
             self.stories.append(story)
 
-    def count(self, module: str, name: str = "") -> tuple[int, int]:
-        """(tried, passed) among tests of ``module`` whose name starts with ``name``."""
+    def count(self, module: str | tuple[str, ...], name: str = "") -> tuple[int, int]:
+        """(tried, passed) among tests of ``module`` (or of any of several) whose name starts
+        with ``name``."""
         picked = [
             outcome
             for nodeid, outcome in self.outcomes.items()
@@ -113,7 +120,7 @@ def story_figures(story) -> dict[str, int]:
 
 
 def table(collector: Collector) -> str:
-    corpus = json.loads((REPO / "tests" / "data" / "bad_reports" / "cases.json").read_text())
+    from tests.support.bad_reports import SPEC as corpus
     from tests.support.placebo_faults import all_fixtures as fault_fixtures
 
     rows = []
@@ -121,25 +128,23 @@ def table(collector: Collector) -> str:
     def row(what: str, tried, result: str) -> None:
         rows.append(f"| {what} | {tried} | {result} |")
 
-    tried, passed = collector.count("tests/placebo/credential_report/test_fetch.py")
+    tried, passed = collector.count(FETCH)
     row(
         f"Credential-report API faults and report states ({len(fault_fixtures())} fixture sets)",
         tried,
         f"{passed} behaved as specified (recovered, or failed the policy with a clear error)",
     )
-    tried, passed = collector.count("tests/placebo/credential_report/test_fetch.py", "test_policy")
-    tried2, passed2 = collector.count(
-        "tests/placebo/credential_report/test_fetch.py", "test_account_policy"
-    )
+    tried, passed = collector.count(FETCH, "test_policy")
+    tried2, passed2 = collector.count(FETCH, "test_account_policy")
     row("... of them through whole policies", tried + tried2, f"{passed + passed2} passed")
-    tried, passed = collector.count("tests/unit/credential_report/test_parse.py", "test_bad_report")
+    tried, passed = collector.count(PARSING, "test_bad_report")
     row(
         f"Bad credential reports ({len(corpus['cases'])} corpus cases, as bytes and str, "
         "and through policies)",
         tried,
         f"{passed} judged exactly as stated: every judgeable key, no key on unusable data",
     )
-    tried, passed = collector.count("tests/unit/credential_report/test_parse.py")
+    tried, passed = collector.count(PARSING)
     row("All report-parsing tests", tried, f"{passed} passed")
     tried, passed = collector.count("tests/unit/stale/test_rule.py")
     row("Rule table (boundaries, future, unknown dates)", tried, f"{passed} passed")

@@ -16,8 +16,8 @@ import json
 
 import pytest
 
-from tests.e2e.plugin.test_lambda_handler import build, invoke, lambda_policy
 from tests.support import model
+from tests.support.lambda_runner import build, invoke, lambda_policy
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 from tests.support.stock_cli import c7n_org, custodian
 

@@ -1,8 +1,10 @@
-"""Placebo fixtures for ``test_defaults_and_root.py``: the default ``days``, where the root
-row sits in the report, a report without one, and a report that cannot be read.
+"""Placebo fixtures for ``tests/placebo/stale/test_defaults_and_root.py``: the default
+``days``, where the root row sits in the report, a report without one, and a report that
+cannot be read.
 
-Written by ``python -m tests.support.placebo_defaults`` into ``tests/data/placebo/<test_name>/`` and
-committed; ``test_placebo_fixtures.py`` checks they are still what this module writes.
+Written by ``python -m tests.support.placebo_defaults`` into
+``tests/data/placebo/<test_name>/`` and committed; ``tests/repo/test_placebo_fixtures.py``
+checks they are still what this module writes.
 Built from the shared writer in ``placebo_fixtures.py``, at its frozen NOW.
 """
 

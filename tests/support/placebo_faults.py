@@ -1,21 +1,20 @@
 """Faults of the credential report API, and bad reports, in placebo's on-disk format.
 
 Each ``tests/data/placebo/test_fetch_<scenario>/`` holds the responses AWS gives, in order,
-in one fault scenario (``python -m tests.support.placebo_faults`` writes them; ``test_fetch.py``
-checks the committed ones are current). A call past an operation's numbered responses
-fails the test (tests/support/placebo_replay.py), except for the operations a scenario declares in
-``REPEATS``: their last answer repeats for ever, which is how "never ready" and "always
-throttled" are written. The
+in one fault scenario (``python -m tests.support.placebo_faults`` writes them;
+``tests/placebo/credential_report/test_fetch.py`` checks the committed ones are current). A
+call past an operation's numbered responses fails the test (``placebo_replay.py``), except
+for the operations a scenario declares in ``REPEATS``: their last answer repeats for ever,
+which is how "never ready" and "always throttled" are written. The
 ``test_fetch_bad_<case>`` directories serve a report of the bad-report corpus
-(``tests/data/bad_reports/``) to a whole policy.
+(``bad_reports.py``) to a whole policy.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
-from tests.support.paths import DATA
+from tests.support import bad_reports
 from tests.support.placebo_fixtures import (
     NOW,
     STANDARD_REPORT,
@@ -27,8 +26,6 @@ from tests.support.placebo_fixtures import (
     ok,
     write_all,
 )
-
-BAD_REPORTS = DATA / "bad_reports"
 
 # GeneratedTime of a usable report (two hours old: inside AWS's four hours without
 # regeneration) and of one older than the default report_max_age (a day).
@@ -206,15 +203,15 @@ def scenario(
 
 
 def bad_report_cases() -> list[dict]:
-    return json.loads((BAD_REPORTS / "cases.json").read_text())["cases"]
+    return bad_reports.SPEC["cases"]
 
 
 def bad_report(case: dict) -> FixtureDir:
     """A policy scenario serving one corpus report (as text: placebo would garble bytes)."""
-    content = (BAD_REPORTS / f"{case['name']}.csv").read_bytes().decode("utf-8")
+    text = bad_reports.content(case, "str")
     users = [user for user in case["users"] if user != "<root_account>"]
     fixtures = add_users(FixtureDir(f"test_fetch_bad_{case['name']}"), users)
-    return fixtures.add("iam", GET, credential_report(content))
+    return fixtures.add("iam", GET, credential_report(text))
 
 
 def all_fixtures() -> list[FixtureDir]:

@@ -1,11 +1,12 @@
 """Write API responses in placebo's on-disk format, and the scenarios the tests replay.
 
 The fixtures under ``tests/data/placebo/<test_name>/`` are made by this module
-(``python -m tests.support.placebo_fixtures``) and committed; ``test_placebo_fixtures.py`` checks
-they are still what it writes. Responses follow real AWS: ``GetCredentialReport``'s
-``Content`` is plain CSV text with all 22 columns, a ``<root_account>`` row and ``N/A``
-values (placebo 0.10 would replay recorded bytes as base64 text), and ListAccessKeys'
-``CreateDate`` carries microseconds, as a local IAM endpoint returns it.
+(``python -m tests.support.placebo_fixtures``) and committed;
+``tests/repo/test_placebo_fixtures.py`` checks they are still what it writes. Responses
+follow real AWS: ``GetCredentialReport``'s ``Content`` is plain CSV text with all 22
+columns, a ``<root_account>`` row and ``N/A`` values (placebo 0.10 would replay recorded
+bytes as base64 text), and ListAccessKeys' ``CreateDate`` carries microseconds, as a local
+IAM endpoint returns it.
 """
 
 from __future__ import annotations
@@ -172,8 +173,8 @@ class FixtureDir:
     def repeat(self, service: str, operation: str) -> FixtureDir:
         """Let the last response of ``operation`` answer every later call too.
 
-        Replay (tests/support/placebo_replay.py) fails a call past the recorded ones unless it is declared
-        here: for scenarios that answer the same way for ever ("never ready").
+        Replay (tests/support/placebo_replay.py) fails a call past the recorded ones unless it
+        is declared here: for scenarios that answer the same way for ever ("never ready").
         """
         repeated = set(self.files.get(REPEAT_FILE, [])) | {f"{service}.{operation}"}
         self.files[REPEAT_FILE] = sorted(repeated)

@@ -1,4 +1,5 @@
-"""The key lifecycle's placebo scenarios (``python -m tests.support.placebo_lifecycle`` writes them).
+"""The key lifecycle's placebo scenarios (``python -m tests.support.placebo_lifecycle``
+writes them).
 
 One account of users with retirement records in every state the issue names: retired long
 ago and due, retired recently (within the grace), re-enabled by hand, deleted by hand, used

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
+from tests.support.lambda_runner import build, invoke, load_lambda
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 from tests.support.paths import REPO
 from tests.support.stock_cli import CUSTODIAN, Run, c7n_org, custodian, environment
@@ -526,32 +527,12 @@ def test_c7n_org_retires_and_restores_each_account_on_its_own(tmp_path):
 # --- the Lambda handler ---
 
 
-def lambda_lifecycle_policy(output_dir: pathlib.Path, policy: dict):
-    """``policy`` as a periodic Lambda, with the Lambda sample's mode, output kept local."""
-    from c7n.config import Config
-    from c7n.loader import PolicyLoader
-
-    from tests.e2e.plugin.test_lambda_handler import POLICY_FILE
-
-    (shipped,) = yaml.safe_load(POLICY_FILE.read_text())["policies"]
-    mode = dict(shipped["mode"], **{"execution-options": {"output_dir": str(output_dir)}})
-    config = Config.empty(region="us-east-1", account_id="123456789012")
-    (loaded,) = PolicyLoader(config).load_data(
-        {"policies": [dict(policy, mode=mode)]}, file_uri=str(POLICY_FILE), validate=True
-    )
-    return loaded
-
-
 def test_lambda_handler_retires_then_restores(tmp_path):
-    from tests.e2e.plugin.test_lambda_handler import build, invoke
-
     output = tmp_path / "lambda-output"
-    retire = build(lambda_lifecycle_policy(output, sample(LIFECYCLE, RETIRE_NAME)), tmp_path)
+    retire = build(load_lambda(sample(LIFECYCLE, RETIRE_NAME), output), tmp_path)
     restore_dir = tmp_path / "restore"
     restore_dir.mkdir()
-    restore = build(
-        lambda_lifecycle_policy(output, sample(RESTORE_FILE, RESTORE_DAY_NAME)), restore_dir
-    )
+    restore = build(load_lambda(sample(RESTORE_FILE, RESTORE_DAY_NAME), output), restore_dir)
     with LocalIAM(aws_like_report=False) as local:
         ids = local.seed(ACCOUNT)
         before = local.key_states()

@@ -2,24 +2,21 @@
 
 The lifecycle sample's notify policies run with the stock ``custodian`` against the local
 endpoint, which serves SQS too: ``notify`` sends to a queue there, and the test renders each
-message with c7n-mailer's own function (``tests/test_mailer_template.py``'s ``render``).
-Kept apart from that file, whose tests run in process (and in the mutation run).
+message with c7n-mailer's own function (``tests/support/mailer.py``'s ``render``).
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import zlib
 from datetime import datetime, timedelta, timezone
 
 import yaml
 
-from tests.placebo.test_mailer_template import NOTIFY, REPO, Sections, render
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
+from tests.support.mailer import NOTIFY, Sections, decode, render
+from tests.support.paths import POLICIES
 from tests.support.stock_cli import custodian
 
-LIFECYCLE = REPO / "policies" / "access-key-lifecycle.yml"
+LIFECYCLE = POLICIES / "access-key-lifecycle.yml"
 RECORD_PREFIX = "c7n-keyage:retired:"
 RETIRED_HEADER = [
     "Access key ID",
@@ -42,7 +39,7 @@ def queued(local) -> list[dict]:
     sqs = local.client("sqs")
     url = sqs.get_queue_url(QueueName="cloud-custodian-mailer")["QueueUrl"]
     bodies = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(zlib.decompress(base64.b64decode(m["Body"]))) for m in bodies]
+    return [decode(m["Body"]) for m in bodies]
 
 
 def local_account(local, users):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pathlib
 import subprocess
 import sys
-import sysconfig
 
 import pytest
+import yaml
 from c7n.exceptions import PolicyValidationError
 
-import c7n_keyage
-from c7n_keyage import hook
 from tests.support.paths import POLICIES
+from tests.support.policies import BAD_OPTIONS, bad_policy
 
 BIN = pathlib.Path(sys.executable).parent
 SAMPLES = sorted(POLICIES.glob("*.yml"))
@@ -22,12 +21,6 @@ def cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, cwd=cwd, timeout=120
     )
-
-
-def test_pip_install_put_the_startup_hook_in_site_packages():
-    pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "c7n_keyage.pth"
-    assert pth.read_text().strip() == "import c7n_keyage"
-    assert pathlib.Path(c7n_keyage.__file__).parent.parent == pth.parent
 
 
 def test_startup_hook_imports_neither_c7n_nor_boto3():
@@ -49,28 +42,6 @@ def test_loading_iam_registers_the_filter_in_a_fresh_interpreter():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["UserAccessKeyUnused", "AccountAccessKeyUnused"]
-
-
-def test_import_registers_idempotently():
-    from c7n.resources.account import Account
-    from c7n.resources.iam import User
-
-    from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
-
-    hook.install()
-    hook.install()
-    assert sum(getattr(f, "c7n_keyage", False) for f in sys.meta_path) == 1
-    assert User.filter_registry.get("access-key-unused") is UserAccessKeyUnused
-    assert Account.filter_registry.get("access-key-unused") is AccountAccessKeyUnused
-    assert UserAccessKeyUnused.type == "access-key-unused"
-
-
-def test_hook_wraps_only_its_targets():
-    finder = next(f for f in sys.meta_path if getattr(f, "c7n_keyage", False))
-    assert finder.find_spec("json") is None
-    spec = finder.find_spec("c7n.resources.iam", sys.modules["c7n.resources"].__path__)
-    assert type(spec.loader).__name__ == "_Loader"
-    assert spec.loader.get_filename("c7n.resources.iam").endswith("iam.py")
 
 
 def test_stock_schema_shows_the_docs():
@@ -99,19 +70,6 @@ def test_stock_validate_accepts_every_sample_policy():
     assert out.stderr.count("Configuration valid") == len(SAMPLES)
 
 
-BAD = [
-    ("days", 0, "0 is less than the minimum of 1"),
-    ("days", -3, "-3 is less than the minimum of 1"),
-    ("days", "ninety", "'ninety' is not of type 'integer'"),
-    ("days", True, "True is not of type 'integer'"),
-    ("rotation-days", 0, "0 is less than the minimum of 1"),
-    ("report_timeout", -1, "-1 is less than the minimum of 0"),
-    ("report_generate", "yes", "'yes' is not of type 'boolean'"),
-    ("dayz", 9, "'dayz' was unexpected"),
-    ("days", 1_000_000_000, "1000000000 is greater than the maximum of 36500"),
-    ("report_max_age", 1e11, "100000000000.0 is greater than the maximum of 31536000"),
-    ("report_max_age", float("inf"), "inf is greater than the maximum of 31536000"),
-]
 # NaN passes every comparison: jsonschema and the filter word its refusal differently.
 NOT_A_NUMBER = [
     ("report_timeout", "nan should not be valid", "report_timeout: nan is not a number"),
@@ -122,22 +80,8 @@ NOT_A_NUMBER = [
 
 
 def bad_policy_file(tmp_path: pathlib.Path, option: str, value) -> pathlib.Path:
-    import yaml
-
     policy = tmp_path / "bad.yml"
-    policy.write_text(
-        yaml.safe_dump(
-            {
-                "policies": [
-                    {
-                        "name": "bad",
-                        "resource": "iam-user",
-                        "filters": [{"type": "access-key-unused", option: value}],
-                    }
-                ]
-            }
-        )
-    )
+    policy.write_text(yaml.safe_dump({"policies": [bad_policy(option, value)]}))
     return policy
 
 
@@ -149,66 +93,17 @@ def test_not_a_number_is_refused_by_both_validations(
     assert out.returncode != 0
     assert stock in out.stderr and f"['properties']['{option}']" in out.stderr
     replay = replay_from("test_report_only_flags_stale_keys")
-    policy = {
-        "name": "bad",
-        "resource": "iam-user",
-        "filters": [{"type": "access-key-unused", option: float("nan")}],
-    }
     with pytest.raises(PolicyValidationError, match=f"policy:bad filter access-key-unused: {ours}"):
-        run_policy(policy, replay, validate=False)
+        run_policy(bad_policy(option, float("nan")), replay, validate=False)
     assert replay.calls == []
 
 
-@pytest.mark.parametrize("option, value, message", BAD)
+@pytest.mark.parametrize("option, value, message", BAD_OPTIONS)
 def test_stock_validate_rejects_bad_options(tmp_path, option, value, message):
     out = cli("custodian", "validate", str(bad_policy_file(tmp_path, option, value)))
     assert out.returncode != 0
     assert message in out.stderr
     assert option in out.stderr
-
-
-@pytest.mark.parametrize("option, value, message", BAD)
-def test_filter_validate_rejects_bad_options_without_the_schema(
-    option, value, message, replay_from, run_policy
-):
-    # c7n-org, Lambda and --skip-validation skip the JSON schema: validate() still refuses.
-    replay = replay_from("test_report_only_flags_stale_keys")
-    policy = {
-        "name": "bad",
-        "resource": "iam-user",
-        "filters": [{"type": "access-key-unused", option: value}],
-    }
-    with pytest.raises(PolicyValidationError) as raised:
-        run_policy(policy, replay, validate=False)
-    assert message in str(raised.value) and "policy:bad" in str(raised.value)
-    assert replay.calls == []
-
-
-def test_editable_install_step_writes_the_hook(tmp_path, monkeypatch):
-    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"purelib": str(tmp_path)})
-    assert hook.main(["install"]) == 0
-    assert (tmp_path / "c7n_keyage.pth").read_text() == "import c7n_keyage\n"
-    assert hook.main([]) == 2
-
-
-def test_policies_without_the_filter_filter_exactly_as_c7n_does(replay_from, frozen, run_policy):
-    """Only a policy that uses access-key-unused has its run scoped (scope.bind); a policy
-    of c7n's filters alone keeps c7n's own filter_resources and annotations."""
-    from c7n.query import QueryResourceManager
-
-    replay = replay_from("test_report_only_flags_stale_keys")
-    ours = run_policy(
-        {"name": "ours", "resource": "iam-user", "filters": [{"type": "access-key-unused"}]},
-        replay,
-    ).resource_manager
-    theirs = run_policy(
-        {"name": "theirs", "resource": "iam-user", "filters": [{"tag:team": "absent"}]},
-        replay_from("test_report_only_flags_stale_keys"),
-    ).resource_manager
-
-    assert "filter_resources" in vars(ours)
-    assert "filter_resources" not in vars(theirs)
-    assert type(theirs).filter_resources is QueryResourceManager.filter_resources
 
 
 LIFECYCLE = {
@@ -284,8 +179,6 @@ def test_stock_schema_shows_the_lifecycles_docs(path, phrases):
 
 
 def test_stock_validate_refuses_a_lifecycle_policy_saying_why(tmp_path):
-    import yaml
-
     policy = tmp_path / "retire.yml"
     policy.write_text(
         yaml.safe_dump(

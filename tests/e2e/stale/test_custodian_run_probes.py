@@ -1,7 +1,7 @@
 """Valid-looking policies that used to act on the wrong keys or never end, run for real.
 
 Each probe runs the stock ``custodian`` CLI against a local IAM endpoint (see
-``test_e2e.py``); a probe fails if any key but the stale ones changes, if a run does not
+``test_custodian_run.py``); a probe fails if any key but the stale ones changes, if a run does not
 end promptly, or if a bad option ends in a traceback instead of a message naming it.
 """
 

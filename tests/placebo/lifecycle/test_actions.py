@@ -14,23 +14,10 @@ import logging
 import pytest
 from c7n.exceptions import PolicyExecutionError, PolicyValidationError
 
-from tests.placebo.stale.test_access_key_unused import LIVE_CALLS, REPORT_CALLS, USER_POLICY
 from tests.support.placebo_fixtures import FLAGGED_USERS
 from tests.support.placebo_lifecycle import LIFECYCLE, POLICY
+from tests.support.policies import DELETE, LIVE_CALLS, REPORT_CALLS, RESTORE, RETIRE
 
-RETIRE = dict(USER_POLICY, name=POLICY, actions=[{"type": "retire-keys"}])
-DELETE = {
-    "name": "iam-delete-retired-keys",
-    "resource": "iam-user",
-    "filters": [{"type": "retired-keys", "days": 30}],
-    "actions": [{"type": "delete-retired-keys"}],
-}
-RESTORE = {
-    "name": "iam-restore-retired-keys",
-    "resource": "iam-user",
-    "filters": [{"type": "retired-keys"}],
-    "actions": [{"type": "restore-keys"}],
-}
 STAMP = "2026-11-01T12:00:00Z " + POLICY
 STALE = {
     "bob-stale": "AKIAEXAMPLEBOB000001",

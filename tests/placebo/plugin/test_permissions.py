@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.placebo.stale.test_access_key_unused import LIVE_CALLS, USER_POLICY, disable_policy
+from tests.support import policies
 from tests.support.placebo_fixtures import USERS
+from tests.support.policies import DELETE, LIVE_CALLS, USER_POLICY, disable_policy
 
 
 def declared(run_policy, replay, policy) -> set[str]:
@@ -106,10 +107,8 @@ LIFECYCLE_READS = {"iam:ListUserTags", "iam:ListAccessKeys", "iam:GetAccessKeyLa
 def test_lifecycle_declares_every_call_it_makes(
     replay_from, frozen, run_policy, fixture, policy, actions
 ):
-    from tests.placebo.lifecycle import test_actions as test_lifecycle_actions
-
     replay = replay_from(fixture)
-    loaded = run_policy(getattr(test_lifecycle_actions, policy), replay)
+    loaded = run_policy(getattr(policies, policy), replay)
     (action,) = loaded.resource_manager.actions
     assert set(action.get_permissions()) == actions
     made = {f"{service}:{operation}" for service, operation, _ in replay.calls}
@@ -122,8 +121,6 @@ def test_lifecycle_declares_every_call_it_makes(
 def test_retired_keys_on_the_report_source_declares_the_reports_calls(
     replay_from, frozen, run_policy
 ):
-    from tests.placebo.lifecycle.test_actions import DELETE
-
     policy = dict(DELETE, source="credential-report")
     loaded = run_policy(policy, replay_from("test_delete_on_the_report_source"))
     (flt,) = loaded.resource_manager.filters

@@ -18,29 +18,7 @@ import pytest
 from c7n.exceptions import PolicyValidationError
 
 from tests.support.placebo_fixtures import DRIFT, DRIFT_STALE
-
-USER_POLICY = {
-    "name": "stale-keys",
-    "resource": "iam-user",
-    "filters": [{"type": "access-key-unused", "days": 90}],
-}
-REPORT_CALLS = ["ListUsers"] + ["GetUser"] * 8 + ["GetCredentialReport"]
-LIVE_CALLS = (
-    ["ListAccessKeys", "GetAccessKeyLastUsed"] * 2
-    + ["ListAccessKeys"]
-    + ["GetAccessKeyLastUsed"] * 2
-)
-
-
-def names(resources):
-    return [r["UserName"] for r in resources]
-
-
-def disable_policy(**action):
-    return dict(
-        USER_POLICY,
-        actions=[dict({"type": "remove-keys", "matched": True}, **action)],
-    )
+from tests.support.policies import LIVE_CALLS, REPORT_CALLS, USER_POLICY, disable_policy, names
 
 
 def test_report_only_flags_stale_keys(replay, frozen, run_policy):

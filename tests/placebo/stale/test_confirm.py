@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from tests.placebo.stale.test_access_key_unused import REPORT_CALLS, disable_policy, names
 from tests.support.placebo_fixtures import FLAGGED_USERS, ROTATED_100, USERS, live_operations
+from tests.support.policies import REPORT_CALLS, disable_policy, names
 
 
 def test_an_earlier_access_key_filter_narrows_the_keys(replay, frozen, run_policy, caplog):

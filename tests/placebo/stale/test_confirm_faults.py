@@ -8,8 +8,8 @@ import logging
 import pytest
 from c7n.exceptions import PolicyExecutionError
 
-from tests.placebo.stale.test_access_key_unused import REPORT_CALLS, disable_policy, names
 from tests.support.placebo_fixtures import FLAGGED_USERS
+from tests.support.policies import REPORT_CALLS, disable_policy, names
 
 
 def test_live_errors_leave_keys_alone(replay, frozen, run_policy, caplog):

@@ -10,15 +10,12 @@ data that cannot be judged, and every judgeable key judged as stated.
 from __future__ import annotations
 
 import csv
-import json
-import logging
 import pickle
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from c7n_keyage.report import (
-    ROOT_USER,
     UNREADABLE,
     AccessKey,
     Report,
@@ -28,25 +25,15 @@ from c7n_keyage.report import (
     parse_report,
 )
 from c7n_keyage.rule import stale_reasons
-from tests.support.paths import DATA
+from tests.support.bad_reports import CASES, CORPUS, NOW, SPEC, content, unmatched
 from tests.support.placebo_fixtures import HEADER
 
-CORPUS = DATA / "bad_reports"
-SPEC = json.loads((CORPUS / "cases.json").read_text())
-NOW = datetime.fromisoformat(SPEC["now"])
-CASES = {case["name"]: case for case in SPEC["cases"]}
 # Which columns each reason reads: a flag may not rest on a column reported unusable.
 READS = {
     "unused": ("last_used_date",),
     "never-used": ("last_used_date", "last_rotated"),
     "unrotated": ("last_rotated",),
 }
-
-
-def content(case: dict, mode: str) -> str | bytes:
-    data = (CORPUS / f"{case['name']}.csv").read_bytes()
-    # Decoded as plain UTF-8, a BOM stays in the text, as a str report would carry it.
-    return data if mode == "bytes" else data.decode("utf-8")
 
 
 def verdicts(report: Report, days: int, rotation_days: int | None) -> list[list]:
@@ -56,23 +43,6 @@ def verdicts(report: Report, days: int, rotation_days: int | None) -> list[list]
         for key in row.keys
         if (reasons := stale_reasons(key, NOW, days, rotation_days))
     )
-
-
-def unmatched(problems: list[str], expected: list[list]) -> tuple[list, list]:
-    """Pair each expected [user, column] with a distinct problem naming both."""
-    left = list(problems)
-    missing = []
-    # Whole-row expectations (column None) last, so they do not take a column's problem.
-    for user, column in sorted(expected, key=lambda e: e[1] is None):
-        found = next(
-            (p for p in left if p.startswith(f"user {user}:") and (column is None or column in p)),
-            None,
-        )
-        if found is None:
-            missing.append([user, column])
-        else:
-            left.remove(found)
-    return missing, left
 
 
 def test_corpus_size():
@@ -511,59 +481,6 @@ def test_dates_more_than_a_day_ahead_are_named():
         "user bob: key slot 2: access_key_2_last_rotated is 2026-11-03T12:00:00+00:00, "
         "more than a day in the future; counted as recent",
     )
-
-
-# --- a few corpus cases through whole policies ---
-
-POLICY = {
-    "name": "bad-report",
-    "resource": "iam-user",
-    "filters": [{"type": "access-key-unused", "days": 90}],
-}
-
-
-@pytest.mark.parametrize(
-    "case",
-    [case for case in SPEC["cases"] if case.get("policy")],
-    ids=lambda case: case["name"],
-)
-def test_bad_report_through_policy(case, replay_from, frozen, run_policy, caplog):
-    caplog.set_level(logging.WARNING, logger="custodian.keyage")
-    replay = replay_from(f"test_fetch_bad_{case['name']}")
-    policy = run_policy(POLICY, replay)
-
-    users = [u for u in case["users"] if u != ROOT_USER]
-    assert replay.operations() == ["ListUsers"] + ["GetUser"] * len(users) + ["GetCredentialReport"]
-    flagged = sorted(
-        [r["UserName"], k["slot"], k["reasons"]]
-        for r in policy.resources
-        for k in r["c7n:unused-keys"]
-    )
-    assert flagged == sorted(f for f in case["flagged"] if f[0] != ROOT_USER)
-    warnings = [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == "custodian.keyage" and r.levelno == logging.WARNING
-    ]
-    prefix = "policy:bad-report access-key-unused: "
-    report_prefix = "policy:bad-report credential report: "
-    logged = [w.removeprefix(prefix) for w in warnings if w.startswith(prefix)]
-    about_report = [w.removeprefix(report_prefix) for w in warnings if w.startswith(report_prefix)]
-    # The other warnings: a stale key without a creation date cannot be told apart from
-    # its user's other key, so it gets no matched entry (no action can touch it).
-    unidentified = [w for w in warnings if not w.startswith((prefix, report_prefix))]
-    for warning in unidentified:
-        assert "has no creation date in the report; it cannot be identified" in warning
-        user = warning.removeprefix("policy:bad-report user ").split(":")[0]
-        resource = next(r for r in policy.resources if r["UserName"] == user)
-        assert len(resource["c7n:matched-keys"]) < len(resource["c7n:unused-keys"])
-    expected_rows = [p for p in case["row_problems"] if p[0] != ROOT_USER]
-    missing, unexpected = unmatched([w for w in logged if w.startswith("user ")], expected_rows)
-    assert missing == [] and unexpected == []
-    # Each report-level problem is logged once, whoever asked for the report.
-    assert len(about_report) == len(case["report_problems"]), about_report
-    for text, warning in zip(case["report_problems"], about_report, strict=True):
-        assert text in warning
 
 
 def test_a_row_over_several_lines_is_not_realigned():
