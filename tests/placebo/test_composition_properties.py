@@ -42,6 +42,9 @@ from hypothesis import strategies as st
 from c7n_keyage.testing import load_policy
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 
+# Each example seeds a local IAM endpoint and runs two policies: minutes in all.
+pytestmark = pytest.mark.slow
+
 FILTER = "access-key-unused"
 ALL = "all"  # the keys a filter that names none leaves to the others
 

@@ -31,6 +31,9 @@ import pytest
 import c7n_keyage
 from tests.support.paths import REPO
 
+# Builds the sdist and the wheel and installs each into a fresh virtualenv.
+pytestmark = pytest.mark.slow
+
 ROOT = REPO
 VERSION = c7n_keyage.__version__
 PTH = "c7n_keyage.pth"

@@ -10,6 +10,9 @@ from benchmarks import wholerun
 from benchmarks.synthetic import make_account
 from tests.support.localiam import Call, LocalIAM
 
+# Each test starts a local IAM endpoint (a second or two).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def truth():

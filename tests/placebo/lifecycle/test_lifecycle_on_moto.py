@@ -19,6 +19,9 @@ from c7n.utils import reset_session_cache
 from c7n_keyage.testing import load_policy
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 
+# A local IAM endpoint in process, weeks of a lifecycle on it: seconds.
+pytestmark = pytest.mark.slow
+
 T0 = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
 USERS = [UserSpec(name, [KeySpec(400, 200)]) for name in ("due", "reenabled", "gone", "used")]
 RETIRE = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import boto3
+import pytest
 import time_machine
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
@@ -209,6 +210,7 @@ def run(account: dict, days: int, tmp: str) -> LiveIAM:
     return iam
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, database=None, print_blob=True)
 @given(users(), st.integers(1, 400))
 def test_disables_exactly_the_live_stale_keys_of_flagged_users(tmp_path_factory, account, days):

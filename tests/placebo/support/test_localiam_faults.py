@@ -7,6 +7,9 @@ from botocore.exceptions import ClientError
 
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 
+# Each test starts a local IAM endpoint (a second or two).
+pytestmark = pytest.mark.slow
+
 
 def test_a_fault_denies_one_user_and_moto_answers_the_others():
     with LocalIAM() as local:

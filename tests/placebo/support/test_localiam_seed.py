@@ -11,6 +11,9 @@ from botocore.exceptions import ClientError
 
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 
+# Each test starts a local IAM endpoint (a second or two).
+pytestmark = pytest.mark.slow
+
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SPECS = (
     UserSpec("used-yesterday", [KeySpec(30, 1)]),

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -147,6 +148,7 @@ def run(account: Account, kind: str, grace: int = 0) -> None:
         assert name in account.untrusted or (key is not None and key.status == "Inactive")
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(st.lists(event, max_size=40))
 def test_random_lifecycles_keep_the_issues_promises(events):

@@ -307,6 +307,7 @@ def reports(draw, active: bool | None = None) -> Case:
 # --- the properties ---
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(
     reports(),
@@ -328,6 +329,7 @@ def test_same_verdicts_as_the_model(case, columns, line_end, final_line_break, b
     )
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(reports())
 def test_swapping_slots_flags_the_same_keys(case):
@@ -337,6 +339,7 @@ def test_swapping_slots_flags_the_same_keys(case):
     assert {(user, 3 - slot): reasons for (user, slot), reasons in after.items()} == before
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(reports(), st.integers(0, 400))
 def test_raising_days_never_flags_more(case, more):
@@ -345,12 +348,14 @@ def test_raising_days_never_flags_more(case, more):
     assert set(higher) <= set(flagged(text, case.days, case.rotation_days, case.now))
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(reports(active=False))
 def test_inactive_keys_are_never_flagged(case):
     assert flagged(report_text(case.rows), case.days, case.rotation_days, case.now) == {}
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(reports(), st.integers(0, 3000 * 86400 * 10**6), st.integers(0, 1), st.data())
 def test_later_use_never_flags_a_key_that_was_not(case, later_us, slot, data):
