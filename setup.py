@@ -64,6 +64,8 @@ setup(
     # versions are in .ci/constraints-c7n-0.9.40.txt): raise it only with that file.
     install_requires=["c7n>=0.9.40", "boto3"],
     extras_require={
+        # Users' own placebo tests (c7n_keyage.testing): pip install 'c7n-keyage[testing]'.
+        "testing": ["placebo>=0.10", "pytest>=8"],
         "test": [
             "pytest>=8",
             "placebo>=0.10",

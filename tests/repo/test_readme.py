@@ -1,22 +1,18 @@
-"""The README's first commands and figures are the real ones."""
+"""The README's first commands and figures are the real ones, and its testing example runs."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
+import pathlib
 import re
-from datetime import datetime, timedelta, timezone
+import subprocess
+import sys
 
+import pytest
+
+from tests.support.localiam import DEMO_ACCOUNT, LocalIAM
 from tests.support.paths import REPO
-from tests.support.placebo_fixtures import (
-    FixtureDir,
-    credential_report,
-    get_user,
-    live_keys,
-    ok,
-    report_csv,
-    report_row,
-    user_record,
-)
-from tests.support.stock_cli import pytest_file
 
 README = (REPO / "README.md").read_text()
 
@@ -45,28 +41,51 @@ def test_the_readme_sums_up_the_benchmarks_and_links_their_tables():
         assert docs.count(f"<!-- {block}:start -->") == docs.count(f"<!-- {block}:end -->") == 1
 
 
-def test_the_testing_example_runs_as_written(tmp_path):
-    """The README's own-policy test, run by pytest as a user would, on responses recorded
-    for it (dated from today: the example does not freeze the clock)."""
+def example_files() -> dict[str, str]:
+    """The README's own-policy example: each Python block of the section, by the file name
+    its first line gives (``# test_my_policy.py``)."""
     section = README.split("\n## Testing your own policies\n", 1)[1].split("\n## ", 1)[0]
-    example = section.split("```python\n", 1)[1].split("```", 1)[0]
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    alice = {"id": "AKIAEXAMPLEALICE0001", "created": now - timedelta(150), "used": now}
-    bob = {
-        "id": "AKIAEXAMPLEBOB000001",
-        "created": now - timedelta(400),
-        "used": now - timedelta(200),
-    }
-    flight = FixtureDir("test_disables_only_the_stale_key", tmp_path / "tests/data/placebo")
-    flight.add("iam", "ListUsers", ok({"Users": [user_record(n) for n in ("alice", "bob")]}))
-    for name in ("alice", "bob"):
-        flight.add("iam", "GetUser", get_user(name))
-    report = report_csv([report_row("alice", [alice]), report_row("bob", [bob])])
-    flight.add("iam", "GetCredentialReport", credential_report(report, now - timedelta(hours=2)))
-    live_keys(flight, "bob", [bob]).add("iam", "UpdateAccessKey", ok({}))
-    flight.write()
-    (tmp_path / "test_my_policy.py").write_text(example)
+    blocks = [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+    return {block.split()[1].rstrip(":"): block for block in blocks}
 
-    result = pytest_file(tmp_path, "test_my_policy.py")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+
+def test_the_testing_extra_declares_what_the_example_imports():
+    assert "pip install 'c7n-keyage[testing]'" in README
+    required = importlib.metadata.requires("c7n-keyage")
+    assert {r.split(";")[0] for r in required if 'extra == "testing"' in r} == {
+        "placebo>=0.10",
+        "pytest>=8",
+    }
+
+
+@pytest.mark.slow  # a local IAM endpoint, then a recording and a pytest run as processes
+def test_the_testing_example_runs_as_written_in_an_empty_directory(tmp_path):
+    """Recorded against the demo account (as ``make serve`` serves it), then replayed by
+    pytest with the endpoint gone, in a directory holding only the README's two files and
+    run with the installed package alone (no checkout on the path)."""
+    files = example_files()
+    assert sorted(files) == ["record_my_policy.py", "test_my_policy.py"]
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYTEST"))}
+
+    with LocalIAM() as local:
+        local.seed(DEMO_ACCOUNT)
+        local.client("iam").generate_credential_report()
+        local.clear_calls()
+        recorded = run_in(tmp_path, ["record_my_policy.py"], local.env(clean))
+        calls = [c.action for c in local.calls]
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert calls.count("UpdateAccessKey") == 3
+    assert (tmp_path / "tests/data/placebo/disable-stale-keys/placebo-clock.json").is_file()
+
+    replayed = run_in(tmp_path, ["-m", "pytest", "-q", "-p", "no:cacheprovider"], clean)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "1 passed" in replayed.stdout
+
+
+def run_in(directory: pathlib.Path, args: list[str], env: dict[str, str]):
+    """This venv's Python on ``args``, in ``directory``, with ``env`` only."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=directory, env=env, capture_output=True, text=True, timeout=300
+    )
