@@ -47,8 +47,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from c7n.config import Config
-from c7n.loader import PolicyLoader
+from c7n.loader import PolicyLoader, SchemaValidator
 from c7n.utils import reset_session_cache
 from placebo.pill import Pill
 from placebo.serializer import deserialize
@@ -187,6 +189,26 @@ def note_recording(path: pathlib.Path, moment: datetime.datetime) -> None:
     (path / CLOCK_FILE).write_text(json.dumps({"recorded": utc(moment).isoformat()}) + "\n")
 
 
+# botocore reads and parses its JSON models (endpoints, each service's model) once per
+# session, and a test makes a session per flight: parsing was most of a replay's cost. A
+# loader only caches what it has read, so the replays of a process share one.
+_MODELS = botocore.loaders.create_loader()
+
+
+def _replay_session(region: str) -> boto3.Session:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _MODELS)
+    session = boto3.Session(
+        botocore_session=core,
+        region_name=region,
+        aws_access_key_id="placebo",
+        aws_secret_access_key="placebo",
+    )
+    # boto3 adds its own data folder to the loader's search path with every session.
+    _MODELS.search_paths[:] = list(dict.fromkeys(_MODELS.search_paths))
+    return session
+
+
 class Flight:
     """A boto3 session answered from (or recorded to) a directory of placebo responses.
 
@@ -208,9 +230,7 @@ class Flight:
             raise FileNotFoundError(f"no recorded responses at {self.path}")
         else:
             self.clock = recorded_clock(self.path)
-        self.session = session or boto3.Session(
-            region_name=region, aws_access_key_id="placebo", aws_secret_access_key="placebo"
-        )
+        self.session = session or _replay_session(region)
         self.pill = _StrictPill(self.path, _repeated(self.path), self.clock)
         self.pill.attach(self.session, str(self.path))
         if recording:
@@ -286,6 +306,11 @@ def record(path: str | os.PathLike, session: boto3.Session) -> Flight:
     return Flight(path, session=session)
 
 
+# c7n's schema validator caches the schema it generates per validator, and a loader makes
+# a validator of its own: the policies loaded here share one, as a run's policies do.
+_SCHEMA = SchemaValidator()
+
+
 def load_policy(
     data: dict,
     session_factory: Any,
@@ -315,7 +340,9 @@ def load_policy(
         cache_period=15 if cache else 0,
         dryrun=dryrun,
     )
-    collection = PolicyLoader(config).load_data(
+    loader = PolicyLoader(config)
+    loader.validator = _SCHEMA
+    collection = loader.load_data(
         {"policies": [data]},
         file_uri="memory://test",
         validate=validate,
