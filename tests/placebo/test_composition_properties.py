@@ -374,23 +374,7 @@ def drift(local: LocalIAM, specs: list[UserSpec], ids: dict, changes: list[str])
 )
 def test_policy_composition(endpoint, tmp_path, specs, data, earlier, changes):
     local = endpoint
-    local.reset()
-    InMemoryCache._InMemoryCache__shared_state.clear()
-    reset_session_cache()
-    ids = local.seed_in_process(specs)
-    local.client().generate_credential_report()  # the snapshot the policies will read
-    users = {
-        s.name: User(
-            s,
-            [
-                Key(i, k.active, k.created_days_ago, k.last_used_days_ago)
-                for i, k in zip(ids[s.name], s.keys, strict=True)
-            ],
-        )
-        for s in specs
-    }
-    for name, keys in drift(local, specs, ids, changes).items():
-        users[name].live = keys
+    users = seeded_with_drift(local, specs, changes)
     before = local.key_states()
     session = boto3.Session(region_name="us-east-1")
 
@@ -425,6 +409,35 @@ def test_policy_composition(endpoint, tmp_path, specs, data, earlier, changes):
         assert changed == set()
         assert set(out) == {name for name, (ok, _) in verdicts.items() if ok}
         return
+    check_acting(data, users, verdicts, changed, out, local.calls)
+
+
+def seeded_with_drift(local, specs, changes) -> dict[str, User]:
+    """A fresh account as ``specs`` say, its report generated, then drifted by ``changes``:
+    each user's keys as the report saw them and as the live API shows them."""
+    local.reset()
+    InMemoryCache._InMemoryCache__shared_state.clear()
+    reset_session_cache()
+    ids = local.seed_in_process(specs)
+    local.client().generate_credential_report()  # the snapshot the policies will read
+    users = {
+        s.name: User(
+            s,
+            [
+                Key(i, k.active, k.created_days_ago, k.last_used_days_ago)
+                for i, k in zip(ids[s.name], s.keys, strict=True)
+            ],
+        )
+        for s in specs
+    }
+    for name, keys in drift(local, specs, ids, changes).items():
+        users[name].live = keys
+    return users
+
+
+def check_acting(data, users, verdicts, changed, out, calls) -> None:
+    """An acting policy changed exactly the keys the model finds, each flagged stale by one
+    of its access-key-unused filters, listed in its output, by the action's own call."""
     akus = [d for d in walk(data["filters"])]
     for user, key in changed:
         assert any(users[user].flagged(f) and key in users[user].live_stale(f) for f in akus), (
@@ -439,7 +452,7 @@ def test_policy_composition(endpoint, tmp_path, specs, data, earlier, changes):
     written = {(u, k["access_key_id"]) for u, r in out.items() for k in r["c7n:unused-keys"]}
     assert written == expected
     action = data["actions"][0]
-    mutating = [c.action for c in local.calls if c.action in ("UpdateAccessKey", "DeleteAccessKey")]
+    mutating = [c.action for c in calls if c.action in ("UpdateAccessKey", "DeleteAccessKey")]
     assert mutating == ["UpdateAccessKey" if action["disable"] else "DeleteAccessKey"] * len(
         expected
     )

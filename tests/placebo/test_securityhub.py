@@ -77,7 +77,15 @@ def test_post_finding_payload(replay, frozen, run_policy):
     arns = [f"arn:aws:iam::{ACCOUNT_ID}:user/{user}" for user in FLAGGED_USERS]
     assert [f["Resources"][0]["Id"] for f in findings] == arns
 
-    bob = findings[0]
+    check_finding_fields(findings[0])
+    check_compliance_mapping(findings[0])
+    check_finding_resource(findings[0])
+    erin = json.loads(findings[2]["Resources"][0]["Details"]["Other"]["c7n:unused-keys"])
+    assert [(k["slot"], k["access_key_id"]) for k in erin] == [(2, K["erin2"]["id"])]
+
+
+def check_finding_fields(bob: dict) -> None:
+    """bob's finding: ASFF's fields, and an Id stable across runs."""
     action = sample_policy()["actions"][0]
     assert sorted(bob) == [
         "AwsAccountId",
@@ -112,7 +120,10 @@ def test_post_finding_payload(replay, frozen, run_policy):
     assert bob["Id"] == f"us-east-1/{ACCOUNT_ID}/{md5(sample_policy())}/{md5(['bob-stale'])}"
     assert bob["CreatedAt"] == bob["UpdatedAt"] == NOW.isoformat()
     assert bob["RecordState"] == "ACTIVE"
-    # The compliance mapping: Types, Compliance.Status, ProductFields.
+
+
+def check_compliance_mapping(bob: dict) -> None:
+    """The compliance mapping: Types, Compliance.Status, ProductFields."""
     assert bob["Types"] == [
         "Software and Configuration Checks/Industry and Regulatory Standards/"
         "CIS AWS Foundations Benchmark",
@@ -137,7 +148,9 @@ def test_post_finding_payload(replay, frozen, run_policy):
         }
     }
 
-    # The flagged keys ride in the resource details, with their IDs.
+
+def check_finding_resource(bob: dict) -> None:
+    """The flagged keys ride in the resource details, with their IDs."""
     (resource,) = bob["Resources"]
     assert resource["Type"] == "Other"
     assert resource["Region"] == "us-east-1"
@@ -161,8 +174,6 @@ def test_post_finding_payload(replay, frozen, run_policy):
     ]
     # ASFF detail values are strings of at most 1024 characters (c7n truncates).
     assert all(isinstance(v, str) and len(v) <= 1024 for v in details.values())
-    erin = json.loads(findings[2]["Resources"][0]["Details"]["Other"]["c7n:unused-keys"])
-    assert [(k["slot"], k["access_key_id"]) for k in erin] == [(2, K["erin2"]["id"])]
 
 
 def test_post_finding_tags_users_for_updates(replay, frozen, run_policy):

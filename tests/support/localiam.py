@@ -623,29 +623,7 @@ class LocalIAM:
         iam = self.client("iam", account_id)
 
         # 1. Create everything through the API, as a real account would.
-        key_ids: dict[str, list[str]] = {}
-        for user in specs:
-            extra = {"Tags": user.api_tags()} if user.tags else {}
-            iam.create_user(UserName=user.name, Path=user.path, **extra)
-            if user.password:
-                iam.create_login_profile(UserName=user.name, Password="Seeded-Password-1")
-            if user.mfa:
-                serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=user.name)[
-                    "VirtualMFADevice"
-                ]["SerialNumber"]
-                iam.enable_mfa_device(
-                    UserName=user.name,
-                    SerialNumber=serial,
-                    AuthenticationCode1="123456",
-                    AuthenticationCode2="654321",
-                )
-            ids: list[str] = []
-            for key in user.keys:
-                key_id = iam.create_access_key(UserName=user.name)["AccessKey"]["AccessKeyId"]
-                if not key.active:
-                    iam.update_access_key(UserName=user.name, AccessKeyId=key_id, Status="Inactive")
-                ids.append(key_id)
-            key_ids[user.name] = ids
+        key_ids = {user.name: _create_through_the_api(iam, user) for user in specs}
 
         # 2. Backdate in the server's backend (same process, same objects).
         backend = iam_backends[account_id]["global"]
@@ -728,6 +706,31 @@ class LocalIAM:
                     for key in key_page["AccessKeyMetadata"]:
                         states[name][key["AccessKeyId"]] = key["Status"]
         return states
+
+
+def _create_through_the_api(iam: Any, user: UserSpec) -> list[str]:
+    """Create ``user`` (password, MFA, keys in slot order) with IAM calls; its key IDs."""
+    extra = {"Tags": user.api_tags()} if user.tags else {}
+    iam.create_user(UserName=user.name, Path=user.path, **extra)
+    if user.password:
+        iam.create_login_profile(UserName=user.name, Password="Seeded-Password-1")
+    if user.mfa:
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=user.name)["VirtualMFADevice"][
+            "SerialNumber"
+        ]
+        iam.enable_mfa_device(
+            UserName=user.name,
+            SerialNumber=serial,
+            AuthenticationCode1="123456",
+            AuthenticationCode2="654321",
+        )
+    ids: list[str] = []
+    for key in user.keys:
+        key_id = iam.create_access_key(UserName=user.name)["AccessKey"]["AccessKeyId"]
+        if not key.active:
+            iam.update_access_key(UserName=user.name, AccessKeyId=key_id, Status="Inactive")
+        ids.append(key_id)
+    return ids
 
 
 def _backdate(model: Any, keys: list[Any], specs: tuple[KeySpec, ...], now: datetime) -> None:

@@ -393,6 +393,11 @@ def source_fixtures() -> list[FixtureDir]:
 
 
 def all_fixtures() -> list[FixtureDir]:
+    return policy_fixtures() + report_sharing_fixtures() + odd_report_fixtures()
+
+
+def policy_fixtures() -> list[FixtureDir]:
+    """Policies on the standard account, and accounts whose report and live API differ."""
     return [
         standard("test_report_only_flags_stale_keys"),
         with_listed_keys(standard("test_remove_keys_disables_only_flagged"), "UpdateAccessKey"),
@@ -418,6 +423,12 @@ def all_fixtures() -> list[FixtureDir]:
             .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
             .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
         ),
+    ]
+
+
+def report_sharing_fixtures() -> list[FixtureDir]:
+    """Several policies, and when they share one fetch of the report."""
+    return [
         # Two policies, c7n's cache off: users listed twice, the report fetched twice.
         add_users(standard("test_each_policy_run_fetches_without_a_cache"), list(USERS)).add(
             "iam", "GetCredentialReport", credential_report(STANDARD_REPORT)
@@ -438,6 +449,12 @@ def all_fixtures() -> list[FixtureDir]:
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT))
         .add("iam", "GenerateCredentialReport", ok({"State": "COMPLETE"}))
         .add("iam", "GetCredentialReport", credential_report(STANDARD_REPORT)),
+    ]
+
+
+def odd_report_fixtures() -> list[FixtureDir]:
+    """Another filter reading the report too, dates ahead of the clock, the root row."""
+    return [
         # c7n's credential filter reads the report too (its own fetch, its own cache key).
         standard("test_matched_keys_of_an_earlier_filter_are_kept").add(
             "iam", "GetCredentialReport", credential_report(STANDARD_REPORT)

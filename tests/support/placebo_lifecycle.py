@@ -164,6 +164,11 @@ def busy() -> dict:
 
 
 def lifecycle_fixtures() -> list[FixtureDir]:
+    return action_fixtures() + denial_fixtures()
+
+
+def action_fixtures() -> list[FixtureDir]:
+    """Retire (and its failures between the two calls), delete, restore."""
     retire = with_listed_keys(standard("test_retire_keys_records_then_disables"))
     calls(retire, *["TagUser", "UpdateAccessKey"] * len(FLAGGED_USERS))
     # bob: recording denied; dave: disabling fails, the record is taken back; erin: disabling
@@ -185,6 +190,11 @@ def lifecycle_fixtures() -> list[FixtureDir]:
     incident = lifecycle_account("test_incident_restore_one_policy_last_day")
     calls(incident, "UpdateAccessKey", "UntagUser")
 
+    return [retire, failing, delete, restore, incident]
+
+
+def denial_fixtures() -> list[FixtureDir]:
+    """Reads and writes denied for some users, and the report source."""
     # ListUserTags denied for two users: the others are read and acted on.
     some_denied = add_users(FixtureDir("test_denied_tags_of_some_users"), list(LIFECYCLE))
     for user in LIFECYCLE:
@@ -218,17 +228,7 @@ def lifecycle_fixtures() -> list[FixtureDir]:
     on_report.add("iam", "GetCredentialReport", credential_report(report))
     read_records(on_report, "ret-due")
     calls(on_report, "DeleteAccessKey", "UntagUser")
-    return [
-        retire,
-        failing,
-        delete,
-        restore,
-        incident,
-        some_denied,
-        all_denied,
-        untag_denied,
-        on_report,
-    ]
+    return [some_denied, all_denied, untag_denied, on_report]
 
 
 def main() -> None:

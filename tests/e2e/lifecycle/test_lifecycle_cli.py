@@ -177,15 +177,32 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
         restore_again = custodian(local, restore, today)
 
     expected = keys(ids, STALE)
-    # --dryrun: nothing changed, and each key it would retire is named.
+    check_retire_dry_run(dry, after_dry, before, expected)
+    found = check_retired(retired, after_retire, before, expected, (start, end))
+    # The retired keys are inactive: a second run finds nothing to retire.
+    again.assert_clean()
+    assert again.operations(*KEY_CALLS) == []
+    assert again.resources(RETIRE_NAME) == []
+    check_restore_dry_run(dry_restore, after_dry_restore, after_retire, expected, found)
+    check_restored(restored, after_restore, before, expected)
+    restore_again.assert_clean()
+    assert restore_again.operations(*KEY_CALLS) == []
+    assert restore_again.resources(RESTORE_DAY_NAME) == []
+
+
+def check_retire_dry_run(dry: Run, after: tuple, before: dict, expected: set) -> None:
+    """--dryrun: nothing changed, and each key it would retire is named."""
     dry.assert_clean()
     assert dry.operations(*KEY_CALLS) == []
-    assert after_dry == (before, {})
+    assert after == (before, {})
     for user, key in expected:
         assert f"dryrun: would retire user {user} key {key}: " in dry.log, dry.log
     assert dry.action_results(RETIRE_NAME, RETIRE_RESULTS) is None
 
-    # Retire: per key, the record first, then the key disabled; exactly the stale keys.
+
+def check_retired(retired: Run, after: tuple, before: dict, expected: set, when: tuple) -> dict:
+    """Retire: per key, the record first, then the key disabled; exactly the stale keys.
+    Returns the records written."""
     retired.assert_clean()
     steps = pairs(key_changes(retired))
     assert {(tag[1], tag[2]) for tag, _ in steps} == expected
@@ -193,7 +210,7 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
         tag[0] == "TagUser" and update == ("UpdateAccessKey:Inactive", tag[1], tag[2])
         for tag, update in steps
     ), steps
-    states, found = after_retire
+    states, found = after
     assert states == {
         user: {k: "Inactive" if (user, k) in expected else s for k, s in ks.items()}
         for user, ks in before.items()
@@ -201,7 +218,7 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
     assert {(u, k) for u, ks in found.items() for k in ks} == expected
     for ks in found.values():
         for value in ks.values():
-            assert_record(value, RETIRE_NAME, start, end)
+            assert_record(value, RETIRE_NAME, *when)
     assert outcomes(retired, RETIRE_NAME, RETIRE_RESULTS) == {k: "retired" for k in expected}
     # Two writes per key; the live check reads only the flagged users' keys; no tags read.
     count, n = retired.count(), len(expected)
@@ -209,16 +226,15 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
     assert sorted(c.params["UserName"] for c in retired.operations("ListAccessKeys")) == sorted(
         {user for user, _ in expected}
     )
-    # The retired keys are inactive: a second run finds nothing to retire.
-    again.assert_clean()
-    assert again.operations(*KEY_CALLS) == []
-    assert again.resources(RETIRE_NAME) == []
+    return found
 
-    # The restore's dry run lists every record with the key's live state; changes nothing.
-    dry_restore.assert_clean()
-    assert dry_restore.operations(*KEY_CALLS) == []
-    assert after_dry_restore == after_retire
-    entries = retired_entries(dry_restore, RESTORE_DAY_NAME)
+
+def check_restore_dry_run(dry: Run, after: tuple, retired: tuple, expected: set, found: dict):
+    """The restore's dry run lists every record with the key's live state; changes nothing."""
+    dry.assert_clean()
+    assert dry.operations(*KEY_CALLS) == []
+    assert after == retired
+    entries = retired_entries(dry, RESTORE_DAY_NAME)
     assert set(entries) == expected
     for (user, key), entry in entries.items():
         assert entry["access_key_id"] == key
@@ -226,7 +242,9 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
         assert entry["policy"] == RETIRE_NAME
         assert entry["retired_at"] == found[user][key].split(" ")[0]
 
-    # Restore: per key, re-enabled, then its record removed; every key as seeded again.
+
+def check_restored(restored: Run, after: tuple, before: dict, expected: set) -> None:
+    """Restore: per key, re-enabled, then its record removed; every key as seeded again."""
     restored.assert_clean()
     steps = pairs(key_changes(restored))
     assert {(update[1], update[2]) for update, _ in steps} == expected
@@ -234,7 +252,7 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
         update[0] == "UpdateAccessKey:Active" and untag == ("UntagUser", update[1], update[2])
         for update, untag in steps
     ), steps
-    states, found, tagged_tags = after_restore
+    states, found, tagged_tags = after
     assert states == before and found == {}
     assert tagged_tags == [{"Key": "team", "Value": "payments"}]
     assert outcomes(restored, RESTORE_DAY_NAME, RESTORE_RESULTS) == {
@@ -250,9 +268,6 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
         UpdateAccessKey=len(expected),
         UntagUser=len(expected),
     )
-    restore_again.assert_clean()
-    assert restore_again.operations(*KEY_CALLS) == []
-    assert restore_again.resources(RESTORE_DAY_NAME) == []
 
 
 def test_restore_one_users_keys_as_the_runbook_says(tmp_path):
@@ -307,19 +322,7 @@ def test_delete_after_the_grace_and_only_what_stayed_retired(tmp_path, source):
     with LocalIAM(aws_like_report=False) as local:
         ids = local.seed(GRACE_ACCOUNT)
         retired = custodian(local, retire, day(tmp_path, 0))
-        iam = local.client()
-        reenabled, gone = (
-            ("never-used", ids["never-used"][0]),
-            ("one-stale-of-two", ids["one-stale-of-two"][1]),
-        )
-        used, untouched = ("tagged", ids["tagged"][0]), ("stale", ids["stale"][0])
-        recent = ("retired-recently", ids["retired-recently"][0])
-        iam.update_access_key(UserName=reenabled[0], AccessKeyId=reenabled[1], Status="Active")
-        iam.delete_access_key(UserName=gone[0], AccessKeyId=gone[1])
-        for user, key in (reenabled, gone, used, untouched):
-            backdate(local, user, key, 31)
-        backdate(local, *recent, 10)
-        local.use_key(*used, when=datetime.now(timezone.utc) - timedelta(days=5))
+        hand = change_by_hand(local, ids)
         before = (local.key_states(), records(local))
         dry = custodian(local, delete, day(tmp_path, 31), "--dryrun")
         after_dry = (local.key_states(), records(local))
@@ -336,15 +339,51 @@ def test_delete_after_the_grace_and_only_what_stayed_retired(tmp_path, source):
     dry.assert_clean()
     assert dry.operations(*KEY_CALLS) == [] and after_dry == before
 
-    deleted.assert_clean()
-    states, found = after
     if source == "describe":
         # Every user's records are read: the records of the keys changed by hand go.
-        cleaned = {reenabled, gone}
+        cleaned = {hand["reenabled"], hand["gone"]}
     else:
         # On the credential report, only users with an inactive key have their records
         # read: the re-enabled and the deleted keys left none, so their records stay.
         cleaned = set()
+    check_deleted(deleted, hand, cleaned, source, before, after)
+    # Nothing older than 30 days but the used key: kept again, nothing changed.
+    again.assert_clean()
+    assert again.operations(*KEY_CALLS) == []
+    assert after_again == after
+    assert outcomes(again, DELETE_NAME, DELETE_RESULTS) == {hand["used"]: "kept"}
+
+
+def change_by_hand(local: LocalIAM, ids: dict) -> dict[str, tuple[str, str]]:
+    """After the retirement, by hand: one key re-enabled, one deleted, one used; the
+    records rewritten as 31 days old, one as 10. Returns the keys by their part."""
+    hand = {
+        "reenabled": ("never-used", ids["never-used"][0]),
+        "gone": ("one-stale-of-two", ids["one-stale-of-two"][1]),
+        "used": ("tagged", ids["tagged"][0]),
+        "untouched": ("stale", ids["stale"][0]),
+        "recent": ("retired-recently", ids["retired-recently"][0]),
+    }
+    iam = local.client()
+    iam.update_access_key(
+        UserName=hand["reenabled"][0], AccessKeyId=hand["reenabled"][1], Status="Active"
+    )
+    iam.delete_access_key(UserName=hand["gone"][0], AccessKeyId=hand["gone"][1])
+    for part in ("reenabled", "gone", "used", "untouched"):
+        backdate(local, *hand[part], 31)
+    backdate(local, *hand["recent"], 10)
+    local.use_key(*hand["used"], when=datetime.now(timezone.utc) - timedelta(days=5))
+    return hand
+
+
+def check_deleted(deleted: Run, hand: dict, cleaned: set, source: str, before, after) -> None:
+    """Only the key that stayed inactive and unused past the grace is deleted; the records
+    of keys changed by hand are removed where they are read (``cleaned``)."""
+    reenabled, gone, used, untouched, recent = (
+        hand[part] for part in ("reenabled", "gone", "used", "untouched", "recent")
+    )
+    deleted.assert_clean()
+    states, found = after
     assert key_changes(deleted)[:2] == [("DeleteAccessKey", *untouched), ("UntagUser", *untouched)]
     assert sorted(key_changes(deleted)[2:]) == sorted(("UntagUser", u, k) for u, k in cleaned)
     read = sorted(c.params["UserName"] for c in deleted.operations("ListUserTags"))
@@ -371,11 +410,6 @@ def test_delete_after_the_grace_and_only_what_stayed_retired(tmp_path, source):
     if cleaned:
         assert entries[reenabled]["status"] == "Active"
         assert entries[gone]["status"] == "missing"
-    # Nothing older than 30 days but the used key: kept again, nothing changed.
-    again.assert_clean()
-    assert again.operations(*KEY_CALLS) == []
-    assert after_again == after
-    assert outcomes(again, DELETE_NAME, DELETE_RESULTS) == {used: "kept"}
 
 
 # --- failures between the two calls of retire-keys ---

@@ -109,10 +109,13 @@ def test_retirement_notice_names_the_retired_keys(tmp_path):
     assert f"What happens next: {said}" in mail.paragraphs
 
 
+DELETION_NOTICE = "Deleted unless used since; nothing else."
+
+
 def test_deletion_notice_shows_each_retired_key_and_when_it_is_deleted(tmp_path):
     """The deletion policy with a notify: each record, its key's live state, and when the key
     is (or is not) deleted."""
-    notify = dict(NOTIFY, action_desc="Deleted unless used since; nothing else.")
+    notify = dict(NOTIFY, action_desc=DELETION_NOTICE)
     notify["transport"] = {
         "type": "sqs",
         "queue": "https://sqs.us-east-1.amazonaws.com/123456789012/cloud-custodian-mailer",
@@ -136,7 +139,12 @@ def test_deletion_notice_shows_each_retired_key_and_when_it_is_deleted(tmp_path)
         (message,) = queued(local)
 
     run.assert_clean()
-    mail = Sections(render(message))
+    check_deletion_notice(Sections(render(message)), ids, retired_at, retire["name"])
+
+
+def check_deletion_notice(mail: Sections, ids: dict, retired_at: datetime, by: str) -> None:
+    """Each record, its key's live state, and when the key is (or is not) deleted."""
+    when = retired_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert list(mail.sections) == [
         "User stale",
         "User stale / Retired keys",
@@ -150,17 +158,17 @@ def test_deletion_notice_shows_each_retired_key_and_when_it_is_deleted(tmp_path)
         [
             ids["stale"][0],
             shown,
-            retire["name"],
+            by,
             "Inactive",
             "no",
             f"from {due} UTC, if still inactive and unused",
-            notify["action_desc"],
+            DELETION_NOTICE,
         ],
     ]
     assert mail.sections["User used / Retired keys"][1][:6] == [
         ids["used"][0],
         shown,
-        retire["name"],
+        by,
         "Inactive",
         "yes",
         "never: used since its retirement",

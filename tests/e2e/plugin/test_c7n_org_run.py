@@ -62,12 +62,16 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("source", [None, "credential-report"], ids=["describe", "from-report"])
-@pytest.mark.parametrize("aws_like", [True, False], ids=["aws-like-report", "unmodified-moto"])
-def test_c7n_org_run_per_account(tmp_path, aws_like, source):
+def role(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/x"
+
+
+def write_config(tmp_path: pathlib.Path, source: str | None) -> list:
+    """The accounts file (each account reached through its own role) and the policy file;
+    returns the options c7n-org run and report share."""
     accounts = {
         "accounts": [
-            {"name": name, "account_id": account_id, "role": f"arn:aws:iam::{account_id}:role/x"}
+            {"name": name, "account_id": account_id, "role": role(account_id)}
             for name, (account_id, _) in ACCOUNTS.items()
         ]
     }
@@ -86,11 +90,15 @@ def test_c7n_org_run_per_account(tmp_path, aws_like, source):
     (tmp_path / "accounts.yml").write_text(yaml.safe_dump(accounts))
     (tmp_path / "policy.yml").write_text(yaml.safe_dump(policy))
     (tmp_path / "cache").mkdir()
-    out = tmp_path / "out"
     # iam-user is global: one region, or each account repeats the same work per region.
-    common = ["-c", tmp_path / "accounts.yml", "-u", tmp_path / "policy.yml", "-s", out]
-    common += ["-r", "us-east-1", "--cache-path", tmp_path / "cache"]
+    common = ["-c", tmp_path / "accounts.yml", "-u", tmp_path / "policy.yml"]
+    return common + ["-s", tmp_path / "out", "-r", "us-east-1", "--cache-path", tmp_path / "cache"]
 
+
+@pytest.mark.parametrize("source", [None, "credential-report"], ids=["describe", "from-report"])
+@pytest.mark.parametrize("aws_like", [True, False], ids=["aws-like-report", "unmodified-moto"])
+def test_c7n_org_run_per_account(tmp_path, aws_like, source):
+    common = write_config(tmp_path, source)
     with LocalIAM(aws_like_report=aws_like) as local:
         for account_id, users in ACCOUNTS.values():
             local.seed(users, account_id=account_id)
@@ -112,8 +120,21 @@ def test_c7n_org_run_per_account(tmp_path, aws_like, source):
     assert "Error running policy" not in result.stderr, result.stderr
     assert "Exception running policy" not in result.stderr, result.stderr
     assert "Policy resource counts Counter({'stale-keys': 3})" in result.stderr
+    check_outputs(tmp_path / "out")
+    check_calls(calls, source)
 
-    # One folder per account and region, one region only.
+    assert printed.returncode == 0, printed.stderr
+    rows = sorted(csv.reader(io.StringIO(printed.stdout)))
+    assert rows == [
+        ["Account", "Region", "Policy", "UserName", "Slots"],
+        ["dev", "us-east-1", POLICY, "dev-stale", "1"],
+        ["dev", "us-east-1", POLICY, "dev-two-keys", "2"],
+        ["prod", "us-east-1", POLICY, "prod-abandoned", "1"],
+    ]
+
+
+def check_outputs(out: pathlib.Path) -> None:
+    """One folder per account and region, one region only; each account's own stale keys."""
     assert sorted(p.relative_to(out).parts[:2] for p in out.glob("*/*")) == [
         ("dev", "us-east-1"),
         ("prod", "us-east-1"),
@@ -128,11 +149,13 @@ def test_c7n_org_run_per_account(tmp_path, aws_like, source):
         assert found == EXPECTED[name], name
         assert {r["Arn"].split(":")[4] for r in resources} == {account_id}
 
-    # Each account was reached through its own role; each made its own report (Get: none
-    # yet; Generate: STARTED; Get: the report, whatever its date) and, report only, read no
-    # keys.
+
+def check_calls(calls: list, source: str | None) -> None:
+    """Each account was reached through its own role; each made its own report (Get: none
+    yet; Generate: STARTED; Get: the report, whatever its date) and, report only, read no
+    keys."""
     assumed = sorted(c.params["RoleArn"] for c in calls if c.action == "AssumeRole")
-    assert assumed == [account["role"] for account in accounts["accounts"]]
+    assert assumed == sorted(role(account_id) for account_id, _ in ACCOUNTS.values())
     # (The two workers' calls interleave: count them.)
     report_calls = Counter(
         c.action for c in calls if c.action.endswith("CredentialReport") or "AccessKey" in c.action
@@ -141,12 +164,3 @@ def test_c7n_org_run_per_account(tmp_path, aws_like, source):
     # On the report source, nothing per user: the report is the listing.
     per_user = [c.action for c in calls if c.action in ("ListUsers", "GetUser")]
     assert len(per_user) == (0 if source else 2 + sum(len(u) for _, u in ACCOUNTS.values()))
-
-    assert printed.returncode == 0, printed.stderr
-    rows = sorted(csv.reader(io.StringIO(printed.stdout)))
-    assert rows == [
-        ["Account", "Region", "Policy", "UserName", "Slots"],
-        ["dev", "us-east-1", POLICY, "dev-stale", "1"],
-        ["dev", "us-east-1", POLICY, "dev-two-keys", "2"],
-        ["prod", "us-east-1", POLICY, "prod-abandoned", "1"],
-    ]

@@ -48,59 +48,43 @@ USERS = [
 ]
 
 
-def test_report_prints_flagged_keys(tmp_path):
-    policy = {
-        "policies": [
-            {
-                "name": "stale-keys",
-                "resource": "iam-user",
-                "filters": [
-                    {
-                        "type": "access-key-unused",
-                        "days": 90,
-                        "rotation-days": 365,
-                        "resolve-key-ids": True,
-                        "report_delay": 0,
-                    }
-                ],
-            }
-        ]
-    }
-    policy_file = tmp_path / "policy.yml"
-    policy_file.write_text(yaml.safe_dump(policy))
-    out = tmp_path / "out"
+STALE_KEYS = {
+    "name": "stale-keys",
+    "resource": "iam-user",
+    "filters": [
+        {
+            "type": "access-key-unused",
+            "days": 90,
+            "rotation-days": 365,
+            "resolve-key-ids": True,
+            "report_delay": 0,
+        }
+    ],
+}
 
+
+def custodian_report(local: LocalIAM, run_dir: pathlib.Path, fields: list[str]):
+    """``custodian report --format csv`` with ``fields`` on the policy file and the output
+    of the run made in ``run_dir`` (``stock_cli.custodian``); the process and its calls."""
+    local.clear_calls()
+    field_options = [arg for field in fields for arg in ("--field", field)]
+    report = subprocess.run(
+        [str(CUSTODIAN), "report", "-s", str(run_dir / "out"), "--format", "csv"]
+        + [*field_options, str(run_dir / "policies.yml")],
+        env=environment(local, run_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return report, local.calls
+
+
+def test_report_prints_flagged_keys(tmp_path):
     with LocalIAM() as local:
         ids = local.seed(USERS)
-        env = environment(local, tmp_path)  # c7n's default cache, private to this test
-        run = subprocess.run(
-            [str(CUSTODIAN), "run", "-s", str(out), str(policy_file)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr
-        local.clear_calls()
-        field_options = [arg for field in FIELDS for arg in ("--field", field)]
-        report = subprocess.run(
-            [
-                str(CUSTODIAN),
-                "report",
-                "-s",
-                str(out),
-                "--format",
-                "csv",
-                *field_options,
-                str(policy_file),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        report_calls = local.calls
-    now = datetime.now(timezone.utc)
+        run = custodian(local, STALE_KEYS, tmp_path)  # c7n's default cache, private to it
+        assert run.returncode == 0, run.log
+        report, report_calls = custodian_report(local, tmp_path, FIELDS)
 
     assert report.returncode == 0, report.stderr
     # The report reads the output directory; its only call looks up the account ID.
@@ -110,7 +94,14 @@ def test_report_prints_flagged_keys(tmp_path):
     assert list(rows[0]) == headers
     by_user = {row["UserName"]: row for row in rows}
     assert sorted(by_user) == ["bob-stale", "dave-abandoned", "erin-two-keys", "ivan-both-stale"]
+    check_flagged_columns(by_user, ids)
+    # The last use as recorded: 200 days before the run, to the second.
+    last_used = datetime.fromisoformat(by_user["bob-stale"]["LastUsed"])
+    now = datetime.now(timezone.utc)
+    assert abs(now - timedelta(days=200) - last_used) < timedelta(minutes=5)
 
+
+def check_flagged_columns(by_user: dict[str, dict], ids: dict[str, list[str]]) -> None:
     def columns(user, *names):
         return tuple(by_user[user][name] for name in names)
 
@@ -141,9 +132,6 @@ def test_report_prints_flagged_keys(tmp_path):
         "null, 120",
         "2",
     )
-    # The last use as recorded: 200 days before the run, to the second.
-    last_used = datetime.fromisoformat(by_user["bob-stale"]["LastUsed"])
-    assert abs(now - timedelta(days=200) - last_used) < timedelta(minutes=5)
 
 
 # --- the key lifecycle's records (docs/ecosystem.md, "custodian report") ---
@@ -179,28 +167,14 @@ def test_report_prints_retired_keys_and_when_they_are_deleted(tmp_path):
         custodian(local, retire, tmp_path / "day-0").assert_clean()
         for user in ("bob-stale", "ivan-both-stale"):
             for key in ids[user]:
-                local.client().tag_user(
-                    UserName=user,
-                    Tags=[
-                        {"Key": f"c7n-keyage:retired:{key}", "Value": f"{when} {retire['name']}"}
-                    ],
-                )
+                record = {"Key": f"c7n-keyage:retired:{key}", "Value": f"{when} {retire['name']}"}
+                local.client().tag_user(UserName=user, Tags=[record])
         # One of ivan's keys was used since it was retired: it is kept.
         local.use_key("ivan-both-stale", ids["ivan-both-stale"][1], when=retired_at + timedelta(1))
         day = tmp_path / "day-40"
         dry = custodian(local, delete, day, "--dryrun")
         dry.assert_clean()
-        local.clear_calls()
-        field_options = [arg for field in RETIRED_FIELDS for arg in ("--field", field)]
-        report = subprocess.run(
-            [str(CUSTODIAN), "report", "-s", str(day / "out"), "--format", "csv"]
-            + [*field_options, str(day / "policies.yml")],
-            env=environment(local, day),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        report_calls = local.calls
+        report, report_calls = custodian_report(local, day, RETIRED_FIELDS)
 
     assert report.returncode == 0, report.stderr
     assert [c.action for c in report_calls] == ["GetCallerIdentity"]

@@ -159,8 +159,16 @@ def test_delete_retired_keys_after_grace(replay, frozen, run_policy, caplog, tmp
             "and time",
         ),
     ]
-    # The annotation: one entry per record matched, with its key's live state.
-    by_user = {r["UserName"]: r for r in policy.resources}
+    check_retired_keys_annotation({r["UserName"]: r for r in policy.resources})
+    messages = [r.getMessage() for r in caplog.records]
+    assert (
+        "policy:iam-delete-retired-keys delete-retired-keys: user ret-gone key "
+        "AKIALIFEGONE00000001: record-removed: key gone" in messages
+    )
+
+
+def check_retired_keys_annotation(by_user: dict[str, dict]) -> None:
+    """The annotation: one entry per record matched, with its key's live state."""
     assert sorted(by_user) == ["ret-due", "ret-gone", "ret-reenabled", "ret-untrusted", "ret-used"]
     assert by_user["ret-due"]["c7n:retired-keys"] == [
         {
@@ -180,11 +188,6 @@ def test_delete_retired_keys_after_grace(replay, frozen, run_policy, caplog, tmp
         "c7n-keyage:retired:AKIALIFEFUTURE000001",
         "c7n-keyage:retired:AKIALIFEGARBAGE00001",
     ]
-    messages = [r.getMessage() for r in caplog.records]
-    assert (
-        "policy:iam-delete-retired-keys delete-retired-keys: user ret-gone key "
-        "AKIALIFEGONE00000001: record-removed: key gone" in messages
-    )
 
 
 def test_restore_keys(replay, frozen, run_policy, tmp_path):
