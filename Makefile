@@ -18,7 +18,7 @@ MUT_PY    := $(MUT_VENV)/bin/python
 MUT_STAMP := $(MUT_VENV)/.installed
 MUTMUT    := mutmut==3.8.1
 
-.PHONY: demo serve check test lint bench bench-overview reliability mutation install install-oldest clean
+.PHONY: demo first-run-notice serve check test lint bench bench-overview reliability mutation install install-oldest clean
 
 # Printed before each test run: what that run tests against.
 export VERSIONS := from importlib.metadata import version as v; import sys; \
@@ -55,8 +55,12 @@ install: $(STAMP)
 install-oldest: $(OLD_STAMP)
 	$(OLD_PY) -m pip install --quiet --no-deps --force-reinstall .
 
-demo: install
+demo: first-run-notice install
 	$(PY) -m demo
+
+# Said before anything is installed, so a first `make demo` or `make test` is not taken for a hang.
+first-run-notice:
+	@[ -f $(STAMP) ] || echo "== First run: creating the project's virtualenvs and installing c7n, moto and the test tools (a few minutes); later runs start at once."
 
 # The seeded local endpoint, until Ctrl-C: run your own policies against it.
 serve: install
@@ -68,7 +72,7 @@ lint: $(STAMP)
 
 # Everyday work: lint, then the fast tier in the latest c7n's venv only (about a minute): every
 # test but those marked slow (tests/e2e/, packaging, property tests, a local IAM endpoint).
-check: install lint
+check: first-run-notice install lint
 	@$(PY) -c "$$VERSIONS"
 	$(PY) -m pytest -m "not slow"
 
@@ -76,7 +80,7 @@ check: install lint
 # the latest c7n's run prints as it goes, the oldest's is logged and printed after it. Either
 # failing fails the target; pytest exits 5 when no test ran, and that is a failure here too.
 # A background job ignores Ctrl-C in a non-interactive shell: the trap stops it.
-test: install install-oldest lint
+test: first-run-notice install install-oldest lint
 	@$(OLD_PY) -c "$$VERSIONS" > $(OLD_LOG); \
 	$(OLD_PY) -m pytest >> $(OLD_LOG) 2>&1 & oldest=$$!; \
 	trap 'kill $$oldest 2>/dev/null; exit 130' INT TERM HUP; \
