@@ -12,7 +12,7 @@ Per record, one decision:
   why. AWS reports a use late, so a key used just before its retirement can look stale to
   that retirement and show the use only later: "not used after the retirement" would let it
   be deleted, "the last use has not changed" does not;
-- a record that does not say what its retirement saw (written before records carried it):
+- a record that does not say what its retirement saw (one without the last use):
   only a key still never used is deleted, since a key never used now was never used when it
   was retired; any other is kept, saying why: a use reported late cannot be ruled out;
 - a record that cannot be trusted (see ``record.py``): ``refuse``, with its reason.

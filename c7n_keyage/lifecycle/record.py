@@ -118,7 +118,7 @@ def format_record(
     having seen ``seen`` of its last use. A name a record cannot carry unchanged is a
     ``ValueError`` (``name_problem``). Without ``seen``, the record does not say what the
     retirement saw: its name is made to fit (characters IAM refuses become ``_``, cut to the
-    value's limit), as records were before they carried the last use."""
+    value's limit), the form of a record without the last use."""
     if not _KEY_ID.fullmatch(key_id):
         raise ValueError(f"not an access key ID: {key_id!r}")
     if seen is None:

@@ -1,13 +1,13 @@
 """The key lifecycle's three promises, tried at their edges with the stock CLIs on moto.
 
 Never delete what should stay; every disabled key has its record; a restore restores. Each
-test is one way a valid policy (or a run the lifecycle must survive) used to break one of
-them: an ``or:`` of ``retired-keys`` filters that deleted a record none of its branches
-selected; a policy name too long (or too odd) for a record, so the runbook's restore found
-nothing; a disabled key whose record was taken back because a response was lost; a use AWS
-reported late, after the key was retired; misspelt options where the JSON schema is not
-checked (``--skip-validation``, c7n-org, Lambda); a README sentence about keys re-enabled by
-hand; records of keys that are gone left behind by ``retire-keys``.
+test is one way a valid policy (or a run the lifecycle must survive) can break one of
+them: an ``or:`` of ``retired-keys`` filters that deletes a record none of its branches
+selects; a policy name too long (or too odd) for a record, so the runbook's restore finds
+nothing; a disabled key whose record is taken back because a response was lost; a use AWS
+reports late, after the key was retired; misspelt options where the JSON schema is not
+checked (``--skip-validation``, c7n-org, Lambda); what the documents say of keys re-enabled
+by hand; records of keys that are gone, left behind by ``retire-keys``.
 
 Every run is the stock ``custodian`` or ``c7n-org`` (or the plugin's Lambda handler) on an
 unmodified moto server under c7n's default cache: a ``HOME`` of the test's own, one per

@@ -159,7 +159,7 @@ def test_refusals_say_the_limit_and_the_characters():
 
 SELECTABLE = [
     ("plain", "iam-access-key-lifecycle-retire-90", None),
-    # Written whole by a retirement before records carried the last use: still found.
+    # Carried whole by a record without the last use (the old form): still found.
     ("old-length", "r" * OLD_POLICY_LIMIT, None),
     ("inner-space", "retire 90", None),
     ("too-long", "r" * (OLD_POLICY_LIMIT + 1), f"at most {OLD_POLICY_LIMIT} characters"),
