@@ -41,13 +41,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from c7n_keyage.lifecycle.record import name_problem, selectable_problem
+from c7n_keyage.names import (
+    DELETE,
+    FILTER,
+    LIFECYCLE_ACTIONS,
+    REMOVE_KEYS,
+    RESTORE,
+    RETIRE,
+    RETIRED_FILTER,
+)
 
 # Actions that change the keys named in c7n:matched-keys.
-KEY_ACTIONS = frozenset({"remove-keys", "retire-keys"})
-FILTER = "access-key-unused"
-RETIRED_FILTER = "retired-keys"
-RETIRE, RESTORE, DELETE = "retire-keys", "restore-keys", "delete-retired-keys"
-LIFECYCLE_ACTIONS = (RETIRE, RESTORE, DELETE)
+KEY_ACTIONS = frozenset({REMOVE_KEYS, RETIRE})
 BLOCKS = ("and", "or", "not")
 
 

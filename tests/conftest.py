@@ -110,10 +110,16 @@ def run_policy(tmp_path):
 @pytest.fixture(autouse=True)
 def filter_calls_are_declared(monkeypatch):
     """Across the whole suite: every API call a filter makes is in its get_permissions()."""
-    from c7n_keyage.filters import AccessKeyUnused
+    from c7n_keyage.credential_report.reader import ReportFilter
 
     runs: list[tuple[set[str], list]] = []
-    for cls in {*AccessKeyUnused.__subclasses__()}:
+
+    def descendants(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from descendants(sub)
+
+    for cls in {c for c in descendants(ReportFilter) if "process" in vars(c)}:
         original = cls.process
 
         def process(self, resources, event=None, _original=original):

@@ -1,6 +1,6 @@
 """The rule's text, as a reference for seeded accounts (``demo.localiam.KeySpec``).
 
-Written from the README's rule, not from ``c7n_keyage.rule``: an ACTIVE key is stale when it
+Written from the README's rule, not from ``c7n_keyage.stale.rule``: an ACTIVE key is stale when it
 was used and its last use is more than ``days`` ago (``unused``), or was never used and was
 created more than ``days`` ago (``never-used``); with ``rotation-days``, also when it was
 created more than that many days ago (``unrotated``). Inactive keys never are. Seeded ages

@@ -15,7 +15,7 @@ import logging
 
 import pytest
 
-from c7n_keyage.fetch import CredentialReportError
+from c7n_keyage.credential_report.fetch import CredentialReportError
 
 USER_CALLS = ["ListUsers", "GetUser", "GetCredentialReport"]
 ACCOUNT_CALLS = ["ListAccountAliases", "GetCredentialReport"]

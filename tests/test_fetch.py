@@ -18,8 +18,13 @@ from datetime import datetime, timedelta, timezone
 import c7n.utils
 import pytest
 
-from c7n_keyage.fetch import CredentialReportError, FetchSettings, RawReport, fetch_report
-from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
+from c7n_keyage.credential_report.fetch import (
+    CredentialReportError,
+    FetchSettings,
+    RawReport,
+    fetch_report,
+)
+from c7n_keyage.stale.access_key_unused import AccountAccessKeyUnused, UserAccessKeyUnused
 from tests.placebo_faults import FRESH, MOTO_GENERATED, OLD, all_fixtures
 from tests.placebo_fixtures import FLAGGED_USERS, NOW, STANDARD_REPORT, USERS
 
@@ -500,7 +505,7 @@ def test_a_report_exactly_max_age_old_is_still_usable():
 
 def test_the_budget_allows_exactly_max_calls():
     """MAX_CALLS calls, then any pause fails the fetch: the fifty-first call never comes."""
-    from c7n_keyage.fetch import MAX_CALLS, _Budget
+    from c7n_keyage.credential_report.fetch import MAX_CALLS, _Budget
 
     budget = _Budget(3600, clock=lambda: NOW, sleep=lambda s: None)
     for _ in range(MAX_CALLS - 1):
@@ -561,7 +566,7 @@ def test_a_usable_report_is_used_as_served(generated):
 
 
 def test_an_exhausted_budget_names_the_last_state(attempt):
-    from c7n_keyage.fetch import _Budget
+    from c7n_keyage.credential_report.fetch import _Budget
 
     assert (
         _Budget(1, lambda: NOW, lambda s: None)

@@ -221,7 +221,7 @@ def test_report_disagrees_with_live_data(replay, frozen, run_policy, caplog):
         "rotated-since": (logging.INFO, "deleted or replaced since the report"),
         "twin-deleted": (logging.INFO, "it has a twin created in the same second"),
         "twin-deactivated": (logging.INFO, "it has a twin created in the same second"),
-        "user-deleted-since was deleted since the credential report; skipped": (
+        "user-deleted-since no longer exists; skipped": (
             logging.WARNING,
             "",
         ),
@@ -447,7 +447,7 @@ def test_several_refusals_are_given_together(replay_from, run_policy):
 
 def test_a_filter_without_a_manager_is_report_only():
     """c7n's schema tools build filters without a resource manager."""
-    from c7n_keyage.filters import UserAccessKeyUnused
+    from c7n_keyage.stale.access_key_unused import UserAccessKeyUnused
 
     flt = UserAccessKeyUnused({"type": "access-key-unused"})
     assert flt.validate() is flt

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from c7n_keyage.findings import access_entry, credential_entry, unused_key, verified_key
-from c7n_keyage.report import UNREADABLE, AccessKey
-from c7n_keyage.verify import Stale, live_key
+from c7n_keyage.credential_report.parse import UNREADABLE, AccessKey
+from c7n_keyage.stale.findings import access_entry, credential_entry, unused_key, verified_key
+from c7n_keyage.stale.verify import Stale, live_key
 
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -50,7 +50,7 @@ def test_guard_passes_on_the_checkout_itself_and_on_an_identical_copy(copy_of_th
 
 
 def test_guard_names_every_difference_and_the_fix(copy_of_the_package):
-    rule = copy_of_the_package / "rule.py"
+    rule = copy_of_the_package / "stale" / "rule.py"
     rule.write_text(rule.read_text().replace("> limit", ">= limit"))
     template = copy_of_the_package / "templates" / "access-key-unused.html.j2"
     template.write_text(template.read_text() + "<!-- old -->")
@@ -63,7 +63,7 @@ def test_guard_names_every_difference_and_the_fix(copy_of_the_package):
         f"stale install: the tests would import {PACKAGE} from {copy_of_the_package}, not "
         f"from {CHECKOUT / PACKAGE}: the installed .pth imports it before pytest sets the "
         "path, and its files differ from the checkout's:\n"
-        "  changed: rule.py, templates/access-key-unused.html.j2\n"
+        "  changed: stale/rule.py, templates/access-key-unused.html.j2\n"
         "  only in the checkout: options.py\n"
         "  only in the installed copy: retired.py\n"
         f"{FIX}"
@@ -74,7 +74,7 @@ def test_guard_names_every_difference_and_the_fix(copy_of_the_package):
 def test_guard_stops_a_real_session_at_once(copy_of_the_package):
     # A pytest process that imports the differing copy first, as the .pth of a stale
     # install does: it must exit 2 before collecting anything, and say why.
-    (copy_of_the_package / "rule.py").write_text("# an older rule\n")
+    (copy_of_the_package / "stale" / "rule.py").write_text("# an older rule\n")
     run = subprocess.run(
         [
             sys.executable,
@@ -102,7 +102,7 @@ def test_guard_stops_a_real_session_at_once(copy_of_the_package):
     assert f"stale install: the tests would import {PACKAGE} from {copy_of_the_package}," in (
         run.stderr
     )
-    assert "  changed: rule.py\n" in run.stderr
+    assert "  changed: stale/rule.py\n" in run.stderr
     assert "make install" in run.stderr
     assert "passed" not in run.stdout and "collected" not in run.stdout
 

@@ -119,8 +119,12 @@ def test_archive_carries_the_plugin_and_its_handler(archive):
 
     names = set(zipfile.ZipFile(path).namelist())
     package = pathlib.Path(c7n_keyage.__file__).parent
-    modules = {f"c7n_keyage/{p.name}" for p in package.glob("*.py")}
-    assert {"c7n_keyage/__init__.py", "c7n_keyage/handler.py", "c7n_keyage/filters.py"} <= modules
+    modules = {f"c7n_keyage/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
+    assert {
+        "c7n_keyage/__init__.py",
+        "c7n_keyage/handler.py",
+        "c7n_keyage/stale/access_key_unused.py",
+    } <= modules
     assert modules <= names
     # The mailer template travels too (packages are added as whole directories).
     assert "c7n_keyage/templates/access-key-unused.html.j2" in names

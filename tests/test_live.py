@@ -31,7 +31,7 @@ def test_live_errors_leave_keys_alone(replay, frozen, run_policy, caplog):
     ]
     warnings = [m for m in caplog.messages if m.startswith("policy:stale-keys user ")]
     assert len(warnings) == 2
-    assert warnings[0].startswith("policy:stale-keys user bob-stale: keys could not be listed (")
+    assert warnings[0].startswith("policy:stale-keys user bob-stale: keys could not be read (")
     assert "ServiceFailure" in warnings[0]
     assert warnings[0].endswith("their state is unknown, so nothing will act on them")
     assert warnings[1].startswith(

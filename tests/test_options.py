@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft7Validator
 
-from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
 from c7n_keyage.options import _seconds, option_problems
+from c7n_keyage.stale.access_key_unused import AccountAccessKeyUnused, UserAccessKeyUnused
 
 NAN, INF = float("nan"), float("inf")
 VALUES = [0, 1, 90, 90.0, -1, 2.5, 0.0, True, False, "90", None, [], {}]

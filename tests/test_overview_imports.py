@@ -37,7 +37,7 @@ def loaded_by_custodian(*args: str, env=None) -> list[str]:
 
 def test_custodian_validate_loads_the_filter_and_not_the_report():
     loaded = loaded_by_custodian("validate", str(POLICY))
-    assert "c7n_keyage.filters" in loaded  # the plugin did load
+    assert "c7n_keyage.stale.access_key_unused" in loaded  # the plugin did load
     assert [m for m in loaded if m.startswith("c7n_keyage.overview")] == []
 
 
@@ -48,7 +48,7 @@ def test_a_custodian_run_loads_the_filter_and_not_the_report(tmp_path):
         loaded = loaded_by_custodian("run", "-s", str(tmp_path / "out"), str(POLICY), env=env)
     resources = json.loads(next((tmp_path / "out").rglob("resources.json")).read_text())
     assert [r["UserName"] for r in resources] == ["stale"]  # the policy did run
-    assert "c7n_keyage.filters" in loaded
+    assert "c7n_keyage.stale.access_key_unused" in loaded
     assert [m for m in loaded if m.startswith("c7n_keyage.overview")] == []
 
 

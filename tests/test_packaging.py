@@ -247,7 +247,7 @@ def test_installs_into_a_bare_venv_and_the_hook_loads(kind, built, deps, tmp_pat
     found = json.loads(run([python, "-c", CHECK], cwd=tmp_path).stdout)
 
     # The .pth imported the package at start-up, and c7n not yet (the hook waits for it).
-    assert found["at_start_up"] == ["c7n_keyage", "c7n_keyage.hook"]
+    assert found["at_start_up"] == ["c7n_keyage", "c7n_keyage.plugin", "c7n_keyage.plugin.hook"]
     assert found["filter"] == "UserAccessKeyUnused"
     assert found["package_in_venv"] and found["dist_in_venv"]
     assert found["pth"] == "import c7n_keyage\n"

@@ -28,8 +28,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from c7n_keyage.report import parse_report
-from c7n_keyage.rule import stale_reasons
+from c7n_keyage.credential_report.parse import parse_report
+from c7n_keyage.stale.rule import stale_reasons
 from tests.placebo_fixtures import HEADER
 
 # The run's clock, to which each example adds a fraction of a second.

@@ -17,7 +17,7 @@ import boto3
 import pytest
 import yaml
 
-from c7n_keyage.report import Report
+from c7n_keyage.credential_report.parse import Report
 from c7n_keyage.testing import load_policy, record
 from demo.localiam import DEFAULT_ACCOUNT_ID, KeySpec, LocalIAM, UserSpec
 from tests import model

@@ -11,7 +11,7 @@ import pytest
 from c7n.exceptions import PolicyValidationError
 
 import c7n_keyage
-from c7n_keyage import hook
+from c7n_keyage.plugin import hook
 
 BIN = pathlib.Path(sys.executable).parent
 REPO = pathlib.Path(__file__).parent.parent
@@ -37,7 +37,7 @@ def test_startup_hook_imports_neither_c7n_nor_boto3():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['c7n_keyage', 'c7n_keyage.hook']"
+    assert out.stdout.strip() == "['c7n_keyage', 'c7n_keyage.plugin', 'c7n_keyage.plugin.hook']"
 
 
 def test_loading_iam_registers_the_filter_in_a_fresh_interpreter():
@@ -55,7 +55,7 @@ def test_import_registers_idempotently():
     from c7n.resources.account import Account
     from c7n.resources.iam import User
 
-    from c7n_keyage.filters import AccountAccessKeyUnused, UserAccessKeyUnused
+    from c7n_keyage.stale.access_key_unused import AccountAccessKeyUnused, UserAccessKeyUnused
 
     hook.install()
     hook.install()

@@ -18,8 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from c7n_keyage.report import (
-    ROOT_USER,
+from c7n_keyage.credential_report.parse import (
     UNREADABLE,
     AccessKey,
     Report,
@@ -28,7 +27,8 @@ from c7n_keyage.report import (
     parse_date,
     parse_report,
 )
-from c7n_keyage.rule import stale_reasons
+from c7n_keyage.names import ROOT_USER
+from c7n_keyage.stale.rule import stale_reasons
 from tests.placebo_fixtures import HEADER
 
 CORPUS = pathlib.Path(__file__).parent / "data" / "bad_reports"

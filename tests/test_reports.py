@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from c7n.utils import reset_session_cache
 
-from c7n_keyage.reports import CACHE_KEY
+from c7n_keyage.credential_report.cache import CACHE_KEY
 from tests.placebo_fixtures import ACCOUNT_ID, FLAGGED_USERS, NOW
 
 USER_POLICY = {
@@ -144,7 +144,7 @@ def names_of(resources) -> list[str]:
 def test_spans_read_in_hours_below_two_days():
     from datetime import timedelta
 
-    from c7n_keyage.reports import _span
+    from c7n_keyage.credential_report.cache import _span
 
     assert _span(timedelta(hours=3)) == "3.0 hours"
     assert _span(timedelta(minutes=90)) == "1.5 hours"
@@ -163,8 +163,8 @@ def test_spans_read_in_hours_below_two_days():
     ],
 )
 def test_implausible_reports_warn_past_their_limits(caplog, served, requested, warns):
-    from c7n_keyage.fetch import RawReport
-    from c7n_keyage.reports import _warn_if_implausible
+    from c7n_keyage.credential_report.cache import _warn_if_implausible
+    from c7n_keyage.credential_report.fetch import RawReport
 
     caplog.set_level(logging.WARNING, logger="custodian.keyage")
     _warn_if_implausible(RawReport("", served, served, requested), NOW, "p")
@@ -172,6 +172,6 @@ def test_implausible_reports_warn_past_their_limits(caplog, served, requested, w
 
 
 def test_hours_are_read_to_a_tenth():
-    from c7n_keyage.reports import _span
+    from c7n_keyage.credential_report.cache import _span
 
     assert _span(timedelta(seconds=4500.4)) == "1.3 hours"

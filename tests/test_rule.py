@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from c7n_keyage.report import UNREADABLE, AccessKey
-from c7n_keyage.rule import NEVER_USED, UNROTATED, UNUSED, stale_reasons
+from c7n_keyage.credential_report.parse import UNREADABLE, AccessKey
+from c7n_keyage.names import NEVER_USED, UNROTATED, UNUSED
+from c7n_keyage.stale.rule import stale_reasons
 
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
 SECOND = timedelta(seconds=1)

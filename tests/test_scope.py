@@ -1,4 +1,4 @@
-"""scope.py: a policy run starts from clean records, merges its own findings, and ends with
+"""policy_run.py: a policy run starts from clean records, merges its own findings, and ends with
 findings that are exactly the keys it will act on."""
 
 from __future__ import annotations
@@ -7,10 +7,8 @@ import logging
 
 import pytest
 
-from c7n_keyage import scope
-from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS
-
-ACCESS_KEYS = scope.ACCESS_KEYS
+from c7n_keyage import policy_run
+from c7n_keyage.names import ACCESS_KEYS, MATCHED_KEYS, UNUSED_KEYS
 
 
 def entry(key_id: str, **more) -> dict:
@@ -48,41 +46,43 @@ REPORT_ONLY = {"name": "p"}
 def test_entries_of_one_key_are_one_whatever_else_they_carry():
     ours = [entry("A", Status="Active"), entry("B")]
     theirs = [entry("A", Status="Active", CreateDate="listed apart"), entry("C")]
-    assert scope.intersect_entries(ours, theirs) == [ours[0]]
-    assert scope.union_entries(ours, theirs) == [*theirs, ours[1]]
+    assert policy_run.merge_keys(ours, theirs, "and") == [ours[0]]
+    assert policy_run.merge_keys(ours, theirs, "or") == [*theirs, ours[1]]
     # Nothing before: the values themselves.
-    assert scope.intersect_entries(ours, None) == ours
-    assert scope.union_entries(ours, None) == ours
+    assert policy_run.merge_keys(ours, None, "and") == ours
+    assert policy_run.merge_keys(ours, None, "or") == ours
 
 
 def test_report_entries_without_ids_compare_whole():
     a = {"last_rotated": "2025-01-01T00:00:00+00:00", "c7n:match-type": "credential"}
     b = dict(a, last_rotated="2024-01-01T00:00:00+00:00")
-    assert scope.intersect_entries([a, b], [dict(a)]) == [a]
-    assert scope.union_entries([a], [b]) == [b, a]
-    assert scope.intersect_entries([a], []) == []
+    assert policy_run.merge_keys([a, b], [dict(a)], "and") == [a]
+    assert policy_run.merge_keys([a], [b], "or") == [b, a]
+    assert policy_run.merge_keys([a], [], "and") == []
 
 
 def test_findings_of_one_key_merge_their_reasons():
     unused = [finding("A", "unused"), finding("B", "never-used", slot=2)]
     unrotated = [finding("A", "unrotated"), finding("C", "unrotated")]
-    assert scope.intersect_findings(unused, unrotated) == [finding("A", "unused", "unrotated")]
-    assert scope.union_findings(unused, unrotated) == [
+    assert policy_run.merge_findings(unused, unrotated, "and") == [
+        finding("A", "unused", "unrotated")
+    ]
+    assert policy_run.merge_findings(unused, unrotated, "or") == [
         finding("A", "unused", "unrotated"),
         finding("C", "unrotated"),
         finding("B", "never-used", slot=2),
     ]
-    assert scope.intersect_findings(unused, None) == unused
-    assert scope.union_findings(unused, None) == unused
+    assert policy_run.merge_findings(unused, None, "and") == unused
+    assert policy_run.merge_findings(unused, None, "or") == unused
 
 
 def test_unconfirmed_findings_are_told_apart_by_slot_and_creation():
     one, two = finding(None, "unused", slot=1), finding(None, "unused", slot=2)
-    assert scope.intersect_findings([one, two], [finding(None, "unrotated", slot=2)]) == [
+    assert policy_run.merge_findings([one, two], [finding(None, "unrotated", slot=2)], "and") == [
         finding(None, "unused", "unrotated", slot=2)
     ]
     older = dict(one, last_rotated="2020-01-01T00:00:00+00:00")
-    assert scope.intersect_findings([one], [older]) == []
+    assert policy_run.merge_findings([one], [older], "and") == []
 
 
 # --- a run: start, finish, and the wrapper ---
@@ -97,7 +97,7 @@ def test_a_run_starts_without_what_other_runs_wrote_about_keys():
         "c7n:MatchedFilters": ["tag:x"],
     }
     manager = Manager(REPORT_ONLY)
-    scope.start(manager, [record])
+    policy_run.start(manager, [record])
     assert record == {"UserName": "u", "c7n:MatchedFilters": ["tag:x"]}
 
 
@@ -109,7 +109,7 @@ def test_a_policy_that_acts_on_keys_ends_with_exactly_its_matched_keys(caplog):
         UNUSED_KEYS: [finding("A", "unused"), finding("B", "unused"), finding("C", "unused")],
     }
     narrowed = {"UserName": "narrowed", MATCHED_KEYS: [], UNUSED_KEYS: [finding("D", "unused")]}
-    kept = scope.finish(Manager(ACTING), [narrowed, both])
+    kept = policy_run.finish(Manager(ACTING), [narrowed, both])
 
     assert kept == [both]
     assert [f["access_key_id"] for f in both[UNUSED_KEYS]] == ["A", "B"]
@@ -121,15 +121,15 @@ def test_a_policy_that_acts_on_keys_ends_with_exactly_its_matched_keys(caplog):
 
 def test_a_report_only_policy_ends_as_c7n_left_it():
     record = {"UserName": "u", MATCHED_KEYS: [], UNUSED_KEYS: [finding(None, "unused")]}
-    assert scope.finish(Manager(REPORT_ONLY), [record]) == [record]
+    assert policy_run.finish(Manager(REPORT_ONLY), [record]) == [record]
     assert record[UNUSED_KEYS] == [finding(None, "unused")]
 
 
 def test_bind_wraps_the_managers_filtering_once():
     manager = Manager(ACTING, keep=lambda r: r["UserName"] != "dropped")
-    scope.bind(manager)
+    policy_run.bind(manager)
     wrapped = manager.filter_resources
-    scope.bind(manager)
+    policy_run.bind(manager)
     assert manager.filter_resources is wrapped
     records = [
         {"UserName": "kept", UNUSED_KEYS: ["old"], MATCHED_KEYS: [entry("A")]},
@@ -139,7 +139,7 @@ def test_bind_wraps_the_managers_filtering_once():
     assert manager.filter_resources(records, {"detail": "an event"}) == []
     assert manager.event == {"detail": "an event"}  # c7n's event filters need it
     assert manager.seen == [{"UserName": "kept"}, {"UserName": "dropped"}]
-    scope.bind(None)  # a filter built without a manager (c7n's schema tools): nothing to do
+    policy_run.bind(None)  # a filter built without a manager (c7n's schema tools): nothing to do
 
 
 # --- under c7n's memory cache, through whole policies ---
@@ -198,9 +198,9 @@ def test_no_earlier_findings_on_users_matched_another_way(
 def test_a_listed_key_never_equals_a_report_entry():
     listed = entry("A")
     from_report = {"last_rotated": "2025-01-01T00:00:00+00:00", "c7n:match-type": "credential"}
-    assert scope.intersect_entries([listed], [from_report]) == []
-    assert scope.intersect_entries([from_report], [listed]) == []
-    assert scope.union_entries([listed], [from_report]) == [from_report, listed]
+    assert policy_run.merge_keys([listed], [from_report], "and") == []
+    assert policy_run.merge_keys([from_report], [listed], "and") == []
+    assert policy_run.merge_keys([listed], [from_report], "or") == [from_report, listed]
 
 
 def test_each_run_reads_keys_live_afresh(replay, frozen, run_policy):

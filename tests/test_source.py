@@ -16,8 +16,8 @@ from c7n.exceptions import PolicyValidationError
 from c7n.utils import reset_session_cache
 from dateutil.tz import tzutc
 
-from c7n_keyage.report import UserRow
-from c7n_keyage.source import path
+from c7n_keyage.credential_report.parse import UserRow
+from c7n_keyage.credential_report.source import path
 from tests.placebo_fixtures import ACCOUNT_ID, FLAGGED_USERS, IN_REPORT, days_ago, ok
 
 SOURCE = {
@@ -98,10 +98,7 @@ def test_source_remove_keys(replay, frozen, run_policy, caplog):
         "AKIAEXAMPLEDAVE00001",
         "AKIAEXAMPLEERIN00002",
     ]
-    assert (
-        "policy:stale-keys-large user bob-stale was deleted since the credential report; skipped"
-        in caplog.messages
-    )
+    assert "policy:stale-keys-large user bob-stale no longer exists; skipped" in caplog.messages
 
 
 def test_source_user_deleted_since_the_report(replay, frozen, run_policy, caplog):

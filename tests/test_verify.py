@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from c7n_keyage.report import AccessKey
-from c7n_keyage.rule import stale_reasons
-from c7n_keyage.verify import LiveKey, live_key, verify
+from c7n_keyage.credential_report.parse import AccessKey
+from c7n_keyage.stale.rule import stale_reasons
+from c7n_keyage.stale.verify import LiveKey, live_key, verify
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -20,19 +20,30 @@ from c7n.actions import BaseAction
 from c7n.exceptions import PolicyValidationError
 from c7n.utils import local_session, type_schema
 
-from c7n_keyage import composition, scope
-from c7n_keyage.fetch import DENIED, error_code, utcnow
-from c7n_keyage.findings import MATCHED_KEYS, UNUSED_KEYS
+from c7n_keyage import composition, policy_run
+from c7n_keyage.aws import error_code, is_denied
+from c7n_keyage.dates import utcnow
 from c7n_keyage.lifecycle import plan
-from c7n_keyage.lifecycle.live import UserRecords
+from c7n_keyage.lifecycle.reads import UserRecords
 from c7n_keyage.lifecycle.record import Record, format_record
+from c7n_keyage.names import (
+    DELETE,
+    DELETED,
+    FAILED,
+    KEPT,
+    LOGGER,
+    MATCHED_KEYS,
+    RECORD_REMOVED,
+    REFUSED,
+    RESTORE,
+    RESTORED,
+    RETIRE,
+    RETIRED,
+    RETIRED_KEYS,
+    UNUSED_KEYS,
+)
 
-log = logging.getLogger("custodian.keyage")
-
-RETIRED, RESTORED, DELETED = "retired", "restored", "deleted"
-RECORD_REMOVED, KEPT, REFUSED, FAILED = "record-removed", "kept", "refused", "failed"
-# Where the preview wrapper is installed on the policy's resource manager.
-_PREVIEW = "_c7n_keyage_preview"
+log = logging.getLogger(LOGGER)
 
 
 def result(user: str, key_id: str, outcome: str, reason: str) -> dict:
@@ -41,7 +52,7 @@ def result(user: str, key_id: str, outcome: str, reason: str) -> dict:
 
 def _failure(operation: str, error: ClientError) -> str:
     code = error_code(error)
-    if code in DENIED:
+    if is_denied(error):
         return f"access denied to iam:{operation} ({code}): the role needs iam:{operation}"
     return f"{operation} failed ({code})"
 
@@ -55,8 +66,7 @@ class LifecycleAction(BaseAction):
 
     def __init__(self, data=None, manager=None, log_dir=None):
         super().__init__(data, manager, log_dir)
-        if manager is not None and getattr(manager.config, "dryrun", False):
-            self._preview_on(manager)
+        policy_run.preview_on_dry_run(manager, self.preview)
 
     def validate(self):
         data = self.manager.data if self.manager else {}
@@ -67,21 +77,7 @@ class LifecycleAction(BaseAction):
         return self
 
     def policy_name(self) -> str:
-        return self.manager.data["name"] if self.manager else "?"
-
-    def _preview_on(self, manager: Any) -> None:
-        """c7n runs no action under --dryrun: say, as filtering ends, what would be done."""
-        if manager.__dict__.get(_PREVIEW):
-            return
-        original = manager.filter_resources
-
-        def filter_resources(resources, event=None):
-            matched = original(resources, event)
-            self.preview(matched)
-            return matched
-
-        manager.filter_resources = filter_resources
-        manager.__dict__[_PREVIEW] = True
+        return policy_run.policy_name(self.manager)
 
     def preview(self, resources: list[dict]) -> None:
         raise NotImplementedError
@@ -135,7 +131,7 @@ class RetireKeys(LifecycleAction):
             - type: retire-keys
     """
 
-    schema = type_schema("retire-keys")
+    schema = type_schema(RETIRE)
     permissions = ("iam:TagUser", "iam:UpdateAccessKey", "iam:UntagUser")
 
     @staticmethod
@@ -216,10 +212,10 @@ class RecordAction(LifecycleAction):
     matched, as ``plan.py`` decides."""
 
     def decisions(self, resource: dict, now: datetime) -> list[plan.Decision]:
-        found = scope.lifecycle_reads(self.manager).get(resource["UserName"])
+        found = policy_run.lifecycle_reads(self.manager).get(resource["UserName"])
         if not isinstance(found, UserRecords):
             return []
-        wanted = {e["access_key_id"] for e in resource.get(scope.RETIRED_KEYS) or ()}
+        wanted = {e["access_key_id"] for e in resource.get(RETIRED_KEYS) or ()}
         records = [r for r in found.records if r.key_id in wanted]
         return self.plan(records, found, now)
 
@@ -322,7 +318,7 @@ class RestoreKeys(RecordAction):
             - type: restore-keys
     """
 
-    schema = type_schema("restore-keys")
+    schema = type_schema(RESTORE)
     permissions = ("iam:UpdateAccessKey", "iam:UntagUser")
 
     def plan(self, records, found, now):
@@ -359,7 +355,7 @@ class DeleteRetiredKeys(RecordAction):
             - type: delete-retired-keys
     """
 
-    schema = type_schema("delete-retired-keys")
+    schema = type_schema(DELETE)
     permissions = ("iam:DeleteAccessKey", "iam:UntagUser")
 
     def plan(self, records, found, now):

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from c7n_keyage.report import UNREADABLE, AccessKey
-
-UNUSED = "unused"
-NEVER_USED = "never-used"
-UNROTATED = "unrotated"
+from c7n_keyage.credential_report.parse import UNREADABLE, AccessKey
+from c7n_keyage.names import NEVER_USED, UNROTATED, UNUSED
 
 
 def stale_reasons(

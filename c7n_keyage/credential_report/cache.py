@@ -19,22 +19,22 @@ from typing import Any
 
 from c7n.utils import local_session
 
-from c7n_keyage.fetch import (
+from c7n_keyage import policy_run
+from c7n_keyage.credential_report.fetch import (
     AWS_REGENERATES_AFTER,
     FetchSettings,
     RawReport,
     fetch_report,
 )
-from c7n_keyage.report import Report, parse_report
+from c7n_keyage.credential_report.parse import Report, parse_report
+from c7n_keyage.names import LOGGER
 
-log = logging.getLogger("custodian.keyage")
+log = logging.getLogger(LOGGER)
 
 # Versioned: a cache file written by an older release holds another shape.
 CACHE_KEY = "c7n_keyage:credential-report:v2"
 # A report dated this far ahead of the runner's clock is worth a warning (clock skew).
 FUTURE_TOLERANCE = timedelta(minutes=5)
-# Where a resource manager holds the report of its current run.
-_HELD = "_c7n_keyage_report"
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def account_report(
     """
     account = manager.config.account_id
     run = manager.ctx.execution_id
-    held = manager.__dict__.get(_HELD)
+    held = policy_run.state(manager).report
     if (
         held is not None
         and (held.run, held.account) == (run, account)
@@ -80,7 +80,7 @@ def account_report(
     report = parse_report(raw.content)
     for problem in report.problems:
         log.warning("policy:%s credential report: %s", policy, problem)
-    manager.__dict__[_HELD] = _Held(run, account, raw, report)
+    policy_run.state(manager).report = _Held(run, account, raw, report)
     return report
 
 

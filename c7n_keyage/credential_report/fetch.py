@@ -21,15 +21,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 from c7n.utils import backoff_delays
 
-# Errors worth waiting out; botocore retries some of them first, then hands them to us.
-TRANSIENT = frozenset({"Throttling", "ThrottlingException", "LimitExceeded", "ServiceFailure"})
-DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+from c7n_keyage.aws import TRANSIENT, error_code, is_denied
+from c7n_keyage.dates import utc, utcnow
+
 PERMISSIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
 # IAM User Guide, "Getting credential reports": a report younger than this is served again.
 AWS_REGENERATES_AFTER = 4 * 3600.0
@@ -67,10 +67,6 @@ class RawReport:
 
     def usable(self, now: datetime, max_age: float) -> bool:
         return (now - self.as_of).total_seconds() <= max_age
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class _Budget:
@@ -140,7 +136,7 @@ def fetch_report(
                 budget.wait(settings.delay, code)
             why = code
         else:
-            generated = _aware(response["GeneratedTime"])
+            generated = utc(response["GeneratedTime"])
             if asked is None:
                 if (clock() - generated).total_seconds() <= settings.max_age:
                     return RawReport(response["Content"], generated, generated)
@@ -181,13 +177,9 @@ def _call(method: Callable[[], dict], budget: _Budget) -> dict:
     return budget.call(method)
 
 
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
 def _explain(error: ClientError, action: str) -> Exception:
     code = error_code(error)
-    if code in DENIED:
+    if is_denied(error):
         return CredentialReportError(
             f"access denied to {action}: the role running this policy needs "
             f"{' and '.join(PERMISSIONS)} ({error})"
@@ -195,7 +187,3 @@ def _explain(error: ClientError, action: str) -> Exception:
     if code in TRANSIENT:
         return CredentialReportError(f"{action} kept failing with {code}; gave up ({error})")
     return CredentialReportError(f"{action} failed: {error}")
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -1,9 +1,9 @@
 """The ``access-key-unused`` filter: the imperative shell around the pure rule.
 
-It takes the account's credential report (``reports.py``), asks ``rule.stale_reasons``
-about every key, and, only when the policy will act on keys or asks for key IDs, hands the
-flagged users to the acting path (``acting.py``), which confirms their keys on the live API
-before anything names them. Registration on c7n's resources lives in ``registration.py``.
+It takes the account's credential report (``credential_report``), asks
+``rule.stale_reasons`` about every key, and, only when the policy will act on keys or asks
+for key IDs, hands the flagged users to ``confirm.py``, which confirms their keys on the
+live API before anything names them.
 """
 
 from __future__ import annotations
@@ -11,22 +11,22 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import time
 from datetime import datetime
 
-from c7n.exceptions import PolicyValidationError
-from c7n.filters import Filter
 from c7n.utils import type_schema
 
-from c7n_keyage import acting, composition, live, scope, source
-from c7n_keyage.fetch import PERMISSIONS, CredentialReportError, FetchSettings, utcnow
-from c7n_keyage.findings import credential_entry, unused_key
-from c7n_keyage.options import REPORT_OPTIONS, RULE_OPTIONS, option_problems
-from c7n_keyage.report import ROOT_USER, AccessKey, Report, UserRow, future_problems
-from c7n_keyage.reports import account_report
-from c7n_keyage.rule import stale_reasons
+from c7n_keyage import composition, policy_run
+from c7n_keyage.aws import KEY_PERMISSIONS
+from c7n_keyage.credential_report import source
+from c7n_keyage.credential_report.parse import AccessKey, UserRow, future_problems
+from c7n_keyage.credential_report.reader import ReportFilter
+from c7n_keyage.names import FILTER, LOGGER, ROOT_USER, SOURCE
+from c7n_keyage.options import REPORT_OPTIONS, RULE_OPTIONS
+from c7n_keyage.stale import confirm
+from c7n_keyage.stale.findings import credential_entry, unused_key
+from c7n_keyage.stale.rule import stale_reasons
 
-log = logging.getLogger("custodian.keyage")
+log = logging.getLogger(LOGGER)
 
 
 @contextlib.contextmanager
@@ -47,55 +47,8 @@ def _cyclic_gc_paused():
 Flagged = list[tuple[AccessKey, list[str]]]
 
 
-class AccessKeyUnused(Filter):
-    """Shared machinery; see ``UserAccessKeyUnused`` for the user-facing docs."""
-
-    schema_alias = False
-    permissions = PERMISSIONS
-    # Injectable so tests wait for a report without sleeping.
-    clock = staticmethod(utcnow)
-    sleep = staticmethod(time.sleep)
-
-    def __init__(self, data, manager=None):
-        super().__init__(data, manager)
-        # Each run of this policy starts from records without another run's key annotations.
-        scope.bind(manager)
-
-    def validate(self):
-        # c7n-org, the Lambda handler and --skip-validation skip the JSON schema.
-        if problems := option_problems(self.schema, self.data):
-            raise self.invalid("; ".join(problems))
-        if problems := composition.problems(self.manager.data if self.manager else {}):
-            raise self.invalid("; ".join(problems))
-        return self
-
-    def invalid(self, message: str) -> PolicyValidationError:
-        return PolicyValidationError(f"policy:{self.policy_name()} filter {self.type}: {message}")
-
-    def get_permissions(self):
-        return list(self.permissions)
-
-    def policy_name(self) -> str:
-        return self.manager.data["name"] if self.manager else "?"
-
-    def settings(self) -> FetchSettings:
-        data = {**{k: v["default"] for k, v in REPORT_OPTIONS.items()}, **self.data}
-        return FetchSettings(
-            generate=data["report_generate"],
-            delay=data["report_delay"],
-            max_age=data["report_max_age"],
-            timeout=data["report_timeout"],
-        )
-
-    def get_report(self) -> Report:
-        """The account's report: fetched once per account, shared by policies and sources."""
-        try:
-            return account_report(
-                self.manager, self.settings(), self.clock, self.sleep, self.policy_name()
-            )
-        except CredentialReportError as e:
-            # Name the policy: under c7n-org many run side by side.
-            raise CredentialReportError(f"policy:{self.policy_name()} {e}") from e
+class AccessKeyUnused(ReportFilter):
+    """Shared by the user and account filters; see ``UserAccessKeyUnused`` for the docs."""
 
     def judge(self, row: UserRow, now: datetime) -> Flagged:
         for problem in row.problems + future_problems(row, now):
@@ -127,7 +80,7 @@ class AccessKeyUnused(Filter):
                     key.slot,
                 )
         unused = [unused_key(key, reasons, now) for key, reasons in flagged]
-        scope.record(self, resource, matched, unused)
+        policy_run.record(self, resource, matched, unused)
 
 
 class UserAccessKeyUnused(AccessKeyUnused):
@@ -199,7 +152,7 @@ class UserAccessKeyUnused(AccessKeyUnused):
     """
 
     schema = type_schema(
-        "access-key-unused",
+        FILTER,
         **RULE_OPTIONS,
         **{
             "resolve-key-ids": {
@@ -212,7 +165,7 @@ class UserAccessKeyUnused(AccessKeyUnused):
     )
 
     def acts_on_keys(self) -> bool:
-        return bool(composition.key_actions(self.manager.data if self.manager else {}))
+        return bool(composition.key_actions(self.policy_data()))
 
     def verifies(self) -> bool:
         """Whether flagged users' keys are read live: to act on keys, or to name them."""
@@ -221,25 +174,25 @@ class UserAccessKeyUnused(AccessKeyUnused):
     def details_users(self) -> bool:
         """With the report as the source, whether something after this filter needs the
         per-user detail (tags, permissions boundary) the report lacks."""
-        data = self.manager.data if self.manager else {}
-        return data.get("source") == source.NAME and bool(
+        data = self.policy_data()
+        return data.get("source") == SOURCE and bool(
             len(data.get("filters", ())) > 1 or data.get("actions")
         )
 
     def get_permissions(self):
         return (
             super().get_permissions()
-            + (list(live.PERMISSIONS) if self.verifies() else [])
+            + (list(KEY_PERMISSIONS) if self.verifies() else [])
             + (["iam:GetUser"] if self.details_users() else [])
         )
 
     def process(self, resources, event=None):
-        scope.enter(self, resources)
+        policy_run.enter(self, resources)
         with _cyclic_gc_paused():
             now, flagged = self.screen(resources)
         if self.verifies():
             # API calls per flagged user: the collector stays on meanwhile.
-            matched = acting.confirm(self, flagged, now)
+            matched = confirm.confirm(self, flagged, now)
         else:
             with _cyclic_gc_paused():
                 for resource, (_, keys) in flagged:
@@ -298,10 +251,10 @@ class AccountAccessKeyUnused(AccessKeyUnused):
               days: 90
     """
 
-    schema = type_schema("access-key-unused", **RULE_OPTIONS, **REPORT_OPTIONS)
+    schema = type_schema(FILTER, **RULE_OPTIONS, **REPORT_OPTIONS)
 
     def process(self, resources, event=None):
-        scope.enter(self, resources)
+        policy_run.enter(self, resources)
         with _cyclic_gc_paused():
             report = self.get_report()
         now = self.clock()

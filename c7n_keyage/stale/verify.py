@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
-from c7n_keyage.report import AccessKey
-from c7n_keyage.rule import stale_reasons
-
-# What GetAccessKeyLastUsed says where there is no value.
-_NONE = frozenset({"", "n/a"})
+from c7n_keyage.credential_report.parse import AccessKey, name_or_none
+from c7n_keyage.dates import utc
+from c7n_keyage.stale.rule import stale_reasons
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class LiveKey:
 
     @property
     def created(self) -> datetime:
-        return _utc(self.listed["CreateDate"])
+        return utc(self.listed["CreateDate"])
 
 
 def live_key(listed: dict, last_used: dict | None = None) -> LiveKey:
@@ -53,9 +51,9 @@ def live_key(listed: dict, last_used: dict | None = None) -> LiveKey:
     used = last_used.get("LastUsedDate")
     return LiveKey(
         listed,
-        _utc(used) if used is not None else None,
-        _name(last_used.get("ServiceName")),
-        _name(last_used.get("Region")),
+        utc(used) if used is not None else None,
+        name_or_none(last_used.get("ServiceName")),
+        name_or_none(last_used.get("Region")),
     )
 
 
@@ -153,16 +151,4 @@ def _active(reported: Sequence[AccessKey]) -> list[AccessKey]:
 
 
 def _second(moment: datetime) -> datetime:
-    return _utc(moment).replace(microsecond=0)
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def _name(value: str | None) -> str | None:
-    if value is None or value.strip().lower() in _NONE:
-        return None
-    return value
+    return utc(moment).replace(microsecond=0)

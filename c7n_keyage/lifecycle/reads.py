@@ -2,20 +2,22 @@
 
 Per user: one ``ListUserTags`` (IAM allows 50 tags per user: one page); only when the user
 carries a ``c7n-keyage:retired:`` tag, one ``ListAccessKeys`` and one
-``GetAccessKeyLastUsed`` per recorded key that still exists (at most two).
+``GetAccessKeyLastUsed`` per recorded key that still exists (at most two), through the
+one reader of a user's keys (``aws.read_user_keys``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 from c7n.query import RetryPageIterator
 
-from c7n_keyage.fetch import DENIED, error_code
+from c7n_keyage.aws import error_code, read_user_keys
+from c7n_keyage.dates import utc
 from c7n_keyage.lifecycle.plan import KeyState
 from c7n_keyage.lifecycle.record import Problem, Record, parse_records
 
@@ -49,32 +51,24 @@ def read_records(
     gone. Access denied and other errors of the tag or key listing are raised."""
     try:
         tags = list_tags(client, user)
-        records, problems = parse_records(tags, now)
-        found = UserRecords(records, problems, tags=tags)
-        if not records:
-            return found
-        listed = retry(client.list_access_keys, UserName=user)["AccessKeyMetadata"]
     except ClientError as e:
         if error_code(e) == "NoSuchEntity":
             return None
         raise
+    records, problems = parse_records(tags, now)
+    found = UserRecords(records, problems, tags=tags)
+    if not records:
+        return found
     recorded = {r.key_id for r in records}
-    for entry in listed:
+    keys = read_user_keys(client, user, retry, lambda entry: entry["AccessKeyId"] in recorded)
+    if keys is None:
+        return None
+    for entry in keys.listed:
         key_id = entry["AccessKeyId"]
-        if key_id not in recorded:
-            continue
-        try:
-            used = retry(client.get_access_key_last_used, AccessKeyId=key_id)
-        except ClientError as e:
-            if error_code(e) in DENIED:
-                raise
+        if key_id in keys.unknown:
             found.states[key_id] = KeyState(entry["Status"], None, last_used_known=False)
-            found.unknown[key_id] = e
-            continue
-        last = (used.get("AccessKeyLastUsed") or {}).get("LastUsedDate")
-        found.states[key_id] = KeyState(entry["Status"], _utc(last) if last else None)
+            found.unknown[key_id] = keys.unknown[key_id]
+        elif key_id in recorded:
+            last = keys.last_used[key_id].get("LastUsedDate")
+            found.states[key_id] = KeyState(entry["Status"], utc(last) if last else None)
     return found
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment

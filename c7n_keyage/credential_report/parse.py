@@ -18,9 +18,10 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-ROOT_USER = "<root_account>"
+from c7n_keyage.dates import utc
+
 SLOTS = (1, 2)
 
 # Values AWS writes where a date or a name is absent: never used, no such key, or used
@@ -109,12 +110,14 @@ def parse_date(value: str) -> datetime | None:
 
 
 def _utc(parsed: datetime) -> datetime | None:
-    if parsed.tzinfo is None:
-        # AWS always writes an offset; a bare date or time is read as UTC.
-        parsed = parsed.replace(tzinfo=timezone.utc)
+    # AWS always writes an offset; a bare date or time is read as UTC (``utc``). Go's zero
+    # time, in any zone, means absent.
     if parsed.year == 1:
         return None
-    return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
+    try:
+        return utc(parsed)
+    except OverflowError:  # year 9999 with a negative offset: no UTC datetime holds it
+        raise ValueError(f"{parsed.isoformat()} is out of range in UTC") from None
 
 
 def parse_report(content: str | bytes) -> Report:
@@ -128,78 +131,117 @@ def parse_report(content: str | bytes) -> Report:
     reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""))
     try:
         header = next((fields for fields in reader if "".join(fields).strip()), [])
-        header = [name.strip().lower() for name in header]
     except csv.Error as e:
         return Report({}, (f"credential report header is garbled ({e}); no key judged",))
-    if not header:
-        return Report({}, ("credential report is empty; no key judged",))
-    if "user" not in header:
-        return Report({}, ("credential report has no 'user' column; no key judged",))
-    columns = {name: i for i, name in enumerate(header)}
-    problems = [
-        f"credential report has no column {name}; key slot {slot} of every user is not judged"
-        for slot in SLOTS
-        for name in (f"access_key_{slot}_active",)
-        if name not in columns
-    ]
-    # Where each slot's columns are, looked up once: this loop runs for every user.
-    slots = [
-        (slot, tuple(columns.get(f"access_key_{slot}_{name}") for name in _KEY_COLUMNS))
-        for slot in SLOTS
-        if f"access_key_{slot}_active" in columns
-    ]
-    user_at, width = columns["user"], len(header)
-    about = (columns.get("arn"), columns.get("user_creation_time"))
-    # An unquoted comma in a user name (IAM allows it) splits the name and the ARN that
-    # ends with it; the ARN, right after the user in AWS's order, tells the pieces apart.
-    arn_at = columns.get("arn") if columns.get("arn") == user_at + 1 else None
+    layout = _layout([name.strip().lower() for name in header])
+    if isinstance(layout, str):
+        return Report({}, (layout,))
     # Without a final line break the report may have been cut inside its last field.
-    ends_cleanly = content.endswith(("\n", "\r"))
-    rows: dict[str, UserRow] = {}
-    unreadable: dict[str, int] = {}
-    conflicting: dict[str, list[str]] = {}
+    found = _Rows(layout, cut=not content.endswith(("\n", "\r")))
     try:
-        for fields, line, spanned, last in _records(reader):
-            why = _unreadable(fields, spanned, width, last)
-            # A row over several lines has swallowed others: no realigning makes it one row.
-            if why and spanned == 1 and len(fields) > width and arn_at is not None:
-                realigned = _realign(fields, user_at, width)
-                fields, why = (realigned, None) if realigned else (fields, why)
-            if why:
-                # Only this row is lost: a name read from it could be another user's
-                # (``ops,admin`` read as ``ops``), so it is never judged as anyone's.
-                problems.append(f"line {line}: {why}; that row is not judged")
-                for name in _names_in(fields, user_at):
-                    unreadable.setdefault(name, line)
-                continue
-            row = _parse_row(fields, user_at, about, width, slots, last and not ends_cleanly)
-            seen = rows.setdefault(row.user, row)
-            # Duplicates conflict only when their keys differ: same keys, same verdicts.
-            if seen.keys != row.keys and row.user not in conflicting:
-                conflicting[row.user] = _differing(seen, row)
+        for record in _records(reader):
+            found.add(*record)
     except csv.Error as e:
         # Rows read so far stand on their own; the rest cannot be told apart.
-        problems.append(
+        found.problems.append(
             f"credential report is garbled at line {reader.line_num} ({e}); "
             "users after it are not judged"
         )
-    for user, differing in conflicting.items():
-        problem = (
-            f"user {user}: several different rows in the report (differing in "
-            f"{', '.join(differing)}); no key judged"
+    return found.report()
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a report's columns are, looked up once: rows are read for every user."""
+
+    user_at: int
+    width: int
+    about: tuple[int | None, int | None]  # arn, user_creation_time
+    # The arn column when it follows the user's, as AWS writes it: it realigns a row whose
+    # user name held an unquoted comma (IAM allows one).
+    arn_at: int | None
+    slots: list[tuple[int, tuple]]  # (slot, where its _KEY_COLUMNS are)
+    problems: tuple[str, ...]
+
+
+def _layout(header: list[str]) -> _Layout | str:
+    """The report's layout, or why no key can be judged."""
+    if not header:
+        return "credential report is empty; no key judged"
+    if "user" not in header:
+        return "credential report has no 'user' column; no key judged"
+    columns = {name: i for i, name in enumerate(header)}
+    user_at = columns["user"]
+    return _Layout(
+        user_at=user_at,
+        width=len(header),
+        about=(columns.get("arn"), columns.get("user_creation_time")),
+        arn_at=columns.get("arn") if columns.get("arn") == user_at + 1 else None,
+        slots=[
+            (slot, tuple(columns.get(f"access_key_{slot}_{name}") for name in _KEY_COLUMNS))
+            for slot in SLOTS
+            if f"access_key_{slot}_active" in columns
+        ],
+        problems=tuple(
+            f"credential report has no column access_key_{slot}_active; key slot {slot} of "
+            "every user is not judged"
+            for slot in SLOTS
+            if f"access_key_{slot}_active" not in columns
+        ),
+    )
+
+
+class _Rows:
+    """The rows read so far, the lines that could not be, and the users with conflicts."""
+
+    def __init__(self, layout: _Layout, cut: bool):
+        self.layout, self.cut = layout, cut
+        self.problems = list(layout.problems)
+        self.rows: dict[str, UserRow] = {}
+        self.unreadable: dict[str, int] = {}
+        self.conflicting: dict[str, list[str]] = {}
+
+    def add(self, fields: list[str], line: int, spanned: int, last: bool) -> None:
+        layout = self.layout
+        why = _unreadable(fields, spanned, layout.width, last)
+        # A row over several lines has swallowed others: no realigning makes it one row.
+        if why and spanned == 1 and len(fields) > layout.width and layout.arn_at is not None:
+            realigned = _realign(fields, layout.user_at, layout.width)
+            fields, why = (realigned, None) if realigned else (fields, why)
+        if why:
+            # Only this row is lost: a name read from it could be another user's
+            # (``ops,admin`` read as ``ops``), so it is never judged as anyone's.
+            self.problems.append(f"line {line}: {why}; that row is not judged")
+            for name in _names_in(fields, layout.user_at):
+                self.unreadable.setdefault(name, line)
+            return
+        row = _parse_row(
+            fields, layout.user_at, layout.about, layout.width, layout.slots, last and self.cut
         )
-        first = rows[user]
-        rows[user] = UserRow(user, (), (problem,), first.arn, first.created)
-    for user, line in unreadable.items():
-        if (row := rows.get(user)) is not None:
+        seen = self.rows.setdefault(row.user, row)
+        # Duplicates conflict only when their keys differ: same keys, same verdicts.
+        if seen.keys != row.keys and row.user not in self.conflicting:
+            self.conflicting[row.user] = _differing(seen, row)
+
+    def report(self) -> Report:
+        rows = self.rows
+        for user, differing in self.conflicting.items():
             problem = (
-                f"user {user}: line {line} of the report could not be read and may be this "
-                "user's too; judged on its readable row"
+                f"user {user}: several different rows in the report (differing in "
+                f"{', '.join(differing)}); no key judged"
             )
-            rows[user] = replace(row, problems=(*row.problems, problem))
-    if not rows:
-        problems.append("credential report has no rows (not even <root_account>)")
-    return Report(rows, tuple(problems), unreadable)
+            first = rows[user]
+            rows[user] = UserRow(user, (), (problem,), first.arn, first.created)
+        for user, line in self.unreadable.items():
+            if (row := rows.get(user)) is not None:
+                problem = (
+                    f"user {user}: line {line} of the report could not be read and may be "
+                    "this user's too; judged on its readable row"
+                )
+                rows[user] = replace(row, problems=(*row.problems, problem))
+        if not rows:
+            self.problems.append("credential report has no rows (not even <root_account>)")
+        return Report(rows, tuple(self.problems), self.unreadable)
 
 
 _KEY_COLUMNS = ("active", "last_rotated", "last_used_date", "last_used_service", "last_used_region")
@@ -364,10 +406,13 @@ def _parse_key(slot: int, raw: list, user: str, problems: list[str]) -> AccessKe
     if last_used is UNREADABLE:
         problems.append(_problem(user, slot, "last_used_date", used_raw, "last use not judged"))
 
-    return AccessKey(slot, True, last_rotated, last_used, _name(service_raw), _name(region_raw))
+    return AccessKey(
+        slot, True, last_rotated, last_used, name_or_none(service_raw), name_or_none(region_raw)
+    )
 
 
-def _name(raw: str | None) -> str | None:
+def name_or_none(raw: str | None) -> str | None:
+    """A service or region name as AWS wrote it; None where it says there is none."""
     if raw is None or raw == "N/A" or raw.strip().lower() in _NOT_A_VALUE:
         return None
     return raw.strip()

@@ -53,7 +53,7 @@ class _Finder:
 
 
 def _register(module):
-    from c7n_keyage.registration import register_module
+    from c7n_keyage.plugin.registration import register_module
 
     register_module(module)
 
@@ -69,7 +69,7 @@ def install():
 
 
 def main(argv=None):
-    """``python -m c7n_keyage.hook install``: add the start-up hook to this environment.
+    """``python -m c7n_keyage.plugin.hook install``: add the start-up hook to this environment.
 
     ``pip install .`` ships it; an editable install (``pip install -e .``) does not place
     top-level files in site-packages, so a contributor runs this once instead.
@@ -79,7 +79,7 @@ def main(argv=None):
 
     args = sys.argv[1:] if argv is None else argv
     if args != ["install"]:
-        print("usage: python -m c7n_keyage.hook install", file=sys.stderr)
+        print("usage: python -m c7n_keyage.plugin.hook install", file=sys.stderr)
         return 2
     target = pathlib.Path(sysconfig.get_paths()["purelib"]) / "c7n_keyage.pth"
     target.write_text("import c7n_keyage\n")

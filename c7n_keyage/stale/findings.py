@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from c7n_keyage.report import AccessKey
-from c7n_keyage.verify import Stale
-
-UNUSED_KEYS = "c7n:unused-keys"
-MATCHED_KEYS = "c7n:matched-keys"
+from c7n_keyage.credential_report.parse import AccessKey
+from c7n_keyage.stale.verify import Stale
 
 
 def _iso(value) -> str | None:

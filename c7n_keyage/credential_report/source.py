@@ -5,7 +5,7 @@ other: that, not any filter, is what a whole run costs in a large account, and w
 c7n-org runs meet IAM throttling (cloud-custodian #6351, #7265, #5767). The report
 already names every user, so with this source a report-only policy costs the report's
 calls alone: the source and the ``access-key-unused`` filter read one fetch
-(``reports.py``).
+(``credential_report/cache.py``).
 
 Each resource has ``UserName``, ``Arn``, ``Path`` (from the ARN) and ``CreateDate`` (a
 datetime, as the describe source gives it). Absent, compared with ``describe``:
@@ -26,15 +26,14 @@ from c7n.exceptions import PolicyValidationError
 from c7n.utils import local_session
 from dateutil.tz import tzutc
 
-from c7n_keyage.fetch import PERMISSIONS
-from c7n_keyage.report import ROOT_USER, Report, UserRow
+from c7n_keyage.credential_report.fetch import PERMISSIONS
+from c7n_keyage.credential_report.parse import Report, UserRow
+from c7n_keyage.names import FILTER, LOGGER, RETIRED_FILTER, ROOT_USER, SOURCE
 
-NAME = "credential-report"
-FILTER = "access-key-unused"
 # Filters that read the report themselves, and so may come first on this source.
-FIRST_FILTERS = (FILTER, "retired-keys")
+FIRST_FILTERS = (FILTER, RETIRED_FILTER)
 
-log = logging.getLogger("custodian.keyage")
+log = logging.getLogger(LOGGER)
 
 
 class CredentialReportSource:
@@ -45,13 +44,13 @@ class CredentialReportSource:
         policy = manager.data["name"]
         if manager.type != "iam-user":
             raise PolicyValidationError(
-                f"policy:{policy} source {NAME} serves the iam-user resource only, "
+                f"policy:{policy} source {SOURCE} serves the iam-user resource only, "
                 f"not {manager.type}"
             )
         filters = manager.data.get("filters") or [{}]
         if not (isinstance(filters[0], dict) and filters[0].get("type") in FIRST_FILTERS):
             raise PolicyValidationError(
-                f"policy:{policy} source {NAME} needs {' or '.join(FIRST_FILTERS)} as the "
+                f"policy:{policy} source {SOURCE} needs {' or '.join(FIRST_FILTERS)} as the "
                 "policy's first filter: "
                 "the users it yields carry no tags or other per-user detail until that "
                 f"filter adds them to the users it flags, so an earlier filter would see "

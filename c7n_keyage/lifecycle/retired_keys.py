@@ -1,7 +1,7 @@
 """The ``retired-keys`` filter: users carrying retirement records, each with its key's state.
 
 The shell around ``record.py`` and ``plan.py``: it reads each candidate user's tags live
-(``live.py``), keeps the records its options select, reads the recorded keys' live state,
+(``reads.py``), keeps the records its options select, reads the recorded keys' live state,
 and annotates ``c7n:retired-keys`` (what ``restore-keys`` and ``delete-retired-keys`` act
 on, and what reports and the mailer show). Tags with the lifecycle's prefix that cannot be
 trusted are listed in ``c7n:retired-keys-refused`` and logged, never acted on.
@@ -13,21 +13,17 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-from c7n.exceptions import PolicyExecutionError
 from c7n.utils import local_session, type_schema
 
-from c7n_keyage import composition, scope, source
-from c7n_keyage.fetch import DENIED, error_code
-from c7n_keyage.fetch import PERMISSIONS as REPORT_PERMISSIONS
-from c7n_keyage.filters import AccessKeyUnused
-from c7n_keyage.lifecycle import live, plan
+from c7n_keyage import aws, composition, policy_run
+from c7n_keyage.credential_report.fetch import PERMISSIONS as REPORT_PERMISSIONS
+from c7n_keyage.credential_report.reader import ReportFilter
+from c7n_keyage.lifecycle import plan, reads
 from c7n_keyage.lifecycle.record import Record, format_time
+from c7n_keyage.names import DELETE, LOGGER, REFUSED_RECORDS, RETIRED_FILTER, RETIRED_KEYS, SOURCE
 from c7n_keyage.options import MAX_DAYS, REPORT_OPTIONS
 
-log = logging.getLogger("custodian.keyage")
-
-RETIRED_KEYS, REFUSED = scope.RETIRED_KEYS, scope.REFUSED_RECORDS
+log = logging.getLogger(LOGGER)
 WITHIN = "within-hours"
 DELETE_AFTER = "delete-after-days"
 OPTIONS = {
@@ -77,19 +73,7 @@ def entry(record: Record, state: plan.KeyState, delete_after: datetime | None) -
     return found
 
 
-def _merge(resource: dict, name: str, values: list[dict], operator: str, by: str) -> None:
-    existing = resource.get(name)
-    if existing is None:
-        resource[name] = values
-    elif operator == "or":
-        seen = {e[by] for e in existing}
-        resource[name] = existing + [v for v in values if v[by] not in seen]
-    else:
-        kept = {e[by] for e in existing}
-        resource[name] = [v for v in values if v[by] in kept]
-
-
-class RetiredKeys(AccessKeyUnused):
+class RetiredKeys(ReportFilter):
     """Find IAM users with access keys retired by ``retire-keys`` (key lifecycle).
 
     ``retire-keys`` records each key it disables as a tag on its user,
@@ -147,12 +131,11 @@ class RetiredKeys(AccessKeyUnused):
             - type: restore-keys
     """
 
-    schema = type_schema("retired-keys", **OPTIONS, **REPORT_OPTIONS)
-    permissions = live.PERMISSIONS
+    schema = type_schema(RETIRED_FILTER, **OPTIONS, **REPORT_OPTIONS)
+    permissions = reads.PERMISSIONS
 
     def on_report(self) -> bool:
-        data = self.manager.data if self.manager else {}
-        return data.get("source") == source.NAME
+        return self.policy_data().get("source") == SOURCE
 
     def get_permissions(self):
         # On the report source, the report's too.
@@ -178,22 +161,21 @@ class RetiredKeys(AccessKeyUnused):
         ]
 
     def deletes(self) -> bool:
-        data = self.manager.data if self.manager else {}
-        return any(a.get("type") == composition.DELETE for a in composition.actions(data))
+        return any(a.get("type") == DELETE for a in composition.actions(self.policy_data()))
 
     def validate(self):
         super().validate()
         if DELETE_AFTER in self.data and self.deletes():
             raise self.invalid(
                 f"{DELETE_AFTER} is for policies that report or notify; in a policy with "
-                f"{composition.DELETE} the grace is days, and delete_after follows from it"
+                f"{DELETE} the grace is days, and delete_after follows from it"
             )
         return self
 
     def delete_after(self, record: Record) -> datetime | None:
         """When the key is deleted: by this policy's grace, or the one the option names."""
         if self.deletes():
-            days = composition.grace_days(self.manager.data)
+            days = composition.grace_days(self.policy_data())
         elif DELETE_AFTER in self.data:
             days = self.data[DELETE_AFTER]
         else:
@@ -202,60 +184,60 @@ class RetiredKeys(AccessKeyUnused):
 
     def process(self, resources, event=None):
         now = self.clock()
-        policy = self.policy_name()
         client = local_session(self.manager.session_factory).client("iam")
-        known = scope.lifecycle_reads(self.manager)
+        reading = aws.Reading(
+            self.policy_name(),
+            "retirement records",
+            reads.PERMISSIONS,
+            "their records are left alone",
+            "read",
+        )
+        candidates = self.candidates(resources)
+        found = aws.read_each(
+            [resource["UserName"] for resource in candidates],
+            lambda user: self.read(client, user, now),
+            policy_run.lifecycle_reads(self.manager),
+            reading,
+        )
         operator = self.get_block_operator()
-        matched, denied, answered = [], {}, False
-        for resource in self.candidates(resources):
-            user = resource["UserName"]
-            if user not in known:
-                known[user] = self.read(client, user, now)
-            found = known[user]
-            if isinstance(found, ClientError) and error_code(found) in DENIED:
-                denied[user] = found
-                continue
-            answered = True
-            if not isinstance(found, live.UserRecords):
-                continue
-            selected = [r for r in found.records if self.selects(r, now)]
-            if not selected and not found.problems:
-                continue
-            entries = [
-                entry(r, found.states.get(r.key_id, plan.GONE), self.delete_after(r))
-                for r in selected
-            ]
-            refused = [
-                {"tag": p.tag_key, "value": p.value, "reason": p.reason} for p in found.problems
-            ]
-            _merge(resource, RETIRED_KEYS, entries, operator, "access_key_id")
-            _merge(resource, REFUSED, refused, "or", "tag")
-            if resource[RETIRED_KEYS] or resource[REFUSED]:
-                # The report source's users carry no tags: later filters (exemptions) see
-                # the ones just read.
-                resource.setdefault("Tags", found.tags)
+        matched = []
+        for resource in candidates:
+            records = found.get(resource["UserName"])
+            if records is not None and self.annotate(resource, records, now, operator):
                 matched.append(resource)
-        if denied:
-            self.report_denied(policy, denied, answered)
         return matched
 
-    def read(self, client: Any, user: str, now: datetime) -> live.UserRecords | ClientError | None:
-        policy = self.policy_name()
-        try:
-            found = live.read_records(client, user, self.manager.retry, now)
-        except ClientError as e:
-            if error_code(e) not in DENIED:
-                log.warning(
-                    "policy:%s user %s: retirement records could not be read (%s); nothing "
-                    "will act on them",
-                    policy,
-                    user,
-                    e,
-                )
-            return e
+    def annotate(
+        self, resource: dict, found: reads.UserRecords, now: datetime, operator: str
+    ) -> bool:
+        """Write the records this filter selects (and the refused tags); whether the user
+        then carries any."""
+        selected = [r for r in found.records if self.selects(r, now)]
+        if not selected and not found.problems:
+            return False
+        entries = [
+            entry(r, found.states.get(r.key_id, plan.GONE), self.delete_after(r)) for r in selected
+        ]
+        refused = [{"tag": p.tag_key, "value": p.value, "reason": p.reason} for p in found.problems]
+        by_key = _same("access_key_id")
+        resource[RETIRED_KEYS] = policy_run.merge(
+            entries, resource.get(RETIRED_KEYS), operator, by_key
+        )
+        resource[REFUSED_RECORDS] = policy_run.merge(
+            refused, resource.get(REFUSED_RECORDS), "or", _same("tag")
+        )
+        if not (resource[RETIRED_KEYS] or resource[REFUSED_RECORDS]):
+            return False
+        # The report source's users carry no tags: later filters (exemptions) see the ones
+        # just read.
+        resource.setdefault("Tags", found.tags)
+        return True
+
+    def read(self, client: Any, user: str, now: datetime) -> reads.UserRecords | None:
+        found = reads.read_records(client, user, self.manager.retry, now)
         if found is None:
-            log.warning("policy:%s user %s no longer exists; skipped", policy, user)
             return None
+        policy = self.policy_name()
         for problem in found.problems:
             log.warning(
                 "policy:%s user %s: tag %s=%r is not a record this plugin trusts (%s); "
@@ -277,20 +259,6 @@ class RetiredKeys(AccessKeyUnused):
             )
         return found
 
-    def report_denied(self, policy: str, denied: dict[str, ClientError], answered: bool) -> None:
-        needs = " and ".join(live.PERMISSIONS)
-        if not answered:
-            user, error = next(iter(denied.items()))
-            raise PolicyExecutionError(
-                f"policy:{policy} access denied reading user {user}'s retirement records: "
-                f"the role running this policy needs {needs} ({error})"
-            ) from error
-        log.error(
-            "policy:%s access denied reading the retirement records of %d user(s): %s; the "
-            "role running this policy needs %s on them (an SCP or a permissions boundary may "
-            "deny it): their records are left alone; the other users' were read",
-            policy,
-            len(denied),
-            ", ".join(sorted(denied)),
-            needs,
-        )
+
+def _same(field_name: str):
+    return lambda a, b: a[field_name] == b[field_name]
