@@ -18,13 +18,13 @@ MUT_PY    := $(MUT_VENV)/bin/python
 MUT_STAMP := $(MUT_VENV)/.installed
 MUTMUT    := mutmut==3.8.1
 
-.PHONY: demo serve test lint bench bench-overview reliability mutation install install-oldest clean
+.PHONY: demo serve check test lint bench bench-overview reliability mutation install install-oldest clean
 
 # Printed before each test run: what that run tests against.
 export VERSIONS := from importlib.metadata import version as v; import sys; \
   print("== pytest with", ", ".join(f"{n} {v(n)}" for n in ("c7n", "c7n-org", "c7n-mailer", "boto3")), "in", sys.prefix)
 
-# setuptools and wheel upgraded too: tests/test_packaging.py builds with them, and here they
+# setuptools and wheel upgraded too: tests/repo/test_packaging.py builds with them, and here they
 # stand for what `python -m build` fetches for a user (the oldest venv keeps pinned ones).
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ serve: install
 lint: $(STAMP)
 	$(VENV)/bin/ruff check c7n_keyage tests demo benchmarks tools setup.py
 	$(VENV)/bin/ruff format --check c7n_keyage tests demo benchmarks tools setup.py
+
+# Everyday work: lint, then the fast tier in the latest c7n's venv only (about a minute): every
+# test but those marked slow (tests/e2e/, packaging, property tests, a local IAM endpoint).
+check: install lint
+	@$(PY) -c "$$VERSIONS"
+	$(PY) -m pytest -m "not slow"
 
 # Lint once, then the whole suite in both venvs at once (2 cores: about the time of one):
 # the latest c7n's run prints as it goes, the oldest's is logged and printed after it. Either

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import yaml
 
-from demo.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
+from tests.support.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 REPORT_POLICY = "access-key-unused-report.yml"

@@ -24,9 +24,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from demo.localiam import KeySpec, LocalIAM, UserSpec
 from tests.overview_fleet import as_truth
 from tests.overview_page import numbers_in_json, numbers_on_page
+from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 
 BIN = pathlib.Path(sys.executable).parent
 REGION = "us-east-1"

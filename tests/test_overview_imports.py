@@ -10,7 +10,7 @@ import pathlib
 import subprocess
 import sys
 
-from demo.localiam import KeySpec, LocalIAM, UserSpec
+from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 
 PACKAGE = pathlib.Path(__import__("c7n_keyage").__file__).parent
 ROOT = pathlib.Path(__file__).resolve().parent.parent

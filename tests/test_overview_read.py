@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from c7n_keyage.overview.read import InputError, decode, read_inputs, split_dated
-from demo.localiam import LocalIAM
+from tests.support.localiam import LocalIAM
 
 START = datetime(2026, 12, 2, 6, 30, tzinfo=timezone.utc)
 ENTRY = {

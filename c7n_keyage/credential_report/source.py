@@ -92,7 +92,7 @@ def add_details(manager: Any, resources: list[dict], policy: str) -> list[dict]:
         )
         if detail is None:
             log.warning(
-                "policy:%s user %s was deleted since the credential report; skipped",
+                "policy:%s user %s no longer exists; skipped",
                 policy,
                 resource["UserName"],
             )

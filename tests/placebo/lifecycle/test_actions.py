@@ -1,0 +1,377 @@
+"""The key lifecycle on replayed API responses: the calls made, in order, and not made.
+
+Scenarios in ``tests/support/placebo_lifecycle.py``: the standard account's stale keys retired,
+failures between retire-keys' two calls, and an account with records in every state
+(due, within the grace, re-enabled by hand, deleted by hand, used while retired, not
+trusted, none, made today by two policies), restored, deleted, or previewed by a dry run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from c7n.exceptions import PolicyExecutionError, PolicyValidationError
+
+from tests.support.placebo_fixtures import FLAGGED_USERS
+from tests.support.placebo_lifecycle import LIFECYCLE, POLICY
+from tests.support.policies import DELETE, LIVE_CALLS, REPORT_CALLS, RESTORE, RETIRE
+
+STAMP = "2026-11-01T12:00:00Z " + POLICY
+STALE = {
+    "bob-stale": "AKIAEXAMPLEBOB000001",
+    "dave-abandoned": "AKIAEXAMPLEDAVE00001",
+    "erin-two-keys": "AKIAEXAMPLEERIN00002",
+}
+USERS = list(LIFECYCLE)
+# The retired-keys filter's reads: ListUsers and GetUser (describe), then per user its
+# tags, and for users with well-formed records their keys and each recorded key's last use.
+READS = (
+    ["ListUsers"]
+    + ["GetUser"] * len(USERS)
+    + ["ListUserTags", "ListAccessKeys", "GetAccessKeyLastUsed"] * 2  # ret-due, ret-recent
+    + ["ListUserTags", "ListAccessKeys", "GetAccessKeyLastUsed"]  # ret-reenabled
+    + ["ListUserTags", "ListAccessKeys"]  # ret-gone: its recorded key is not listed
+    + ["ListUserTags", "ListAccessKeys", "GetAccessKeyLastUsed"]  # ret-used
+    + ["ListUserTags"] * 2  # ret-untrusted, ret-none: no record to check
+    + ["ListUserTags", "ListAccessKeys"]
+    + ["GetAccessKeyLastUsed"] * 2  # ret-today
+)
+
+
+def outcomes(results):
+    return [(r["UserName"], r["AccessKeyId"], r["outcome"]) for r in results]
+
+
+def results_of(tmp_path, data: dict) -> list[dict]:
+    """The per-key results c7n wrote for the policy's one action (``action-<name>``)."""
+    (action,) = data["actions"]
+    name = action["type"].replace("-", "")
+    return json.loads((tmp_path / "out" / data["name"] / f"action-{name}").read_text())
+
+
+def test_retire_keys_records_then_disables(replay, frozen, run_policy, tmp_path):
+    policy = run_policy(RETIRE, replay)
+
+    assert replay.operations() == REPORT_CALLS + LIVE_CALLS + ["TagUser", "UpdateAccessKey"] * 3
+    assert replay.params("TagUser") == [
+        {"UserName": u, "Tags": [{"Key": f"c7n-keyage:retired:{k}", "Value": STAMP}]}
+        for u, k in STALE.items()
+    ]
+    assert replay.params("UpdateAccessKey") == [
+        {"UserName": u, "AccessKeyId": k, "Status": "Inactive"} for u, k in STALE.items()
+    ]
+    assert not {"UntagUser", "DeleteAccessKey", "ListUserTags"} & set(replay.operations())
+    # c7n writes the action's per-key results beside the resources.
+    results = results_of(tmp_path, RETIRE)
+    assert outcomes(results) == [(u, k, "retired") for u, k in STALE.items()]
+    assert results[0]["reason"] == (
+        f"stale (unused); recorded as c7n-keyage:retired:{STALE['bob-stale']}={STAMP}"
+    )
+    assert [r["UserName"] for r in policy.resources] == FLAGGED_USERS
+
+
+def test_retire_keys_failures_leave_no_half_state(replay, frozen, run_policy, caplog, tmp_path):
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    run_policy(RETIRE, replay)
+    results = results_of(tmp_path, RETIRE)
+
+    ops = replay.operations()[len(REPORT_CALLS + LIVE_CALLS) :]
+    # bob: recording denied, key left alone; dave: record, disable fails, record taken back;
+    # erin: the same, and taking the record back fails: an ERROR names the stray tag.
+    assert ops == ["TagUser"] + ["TagUser", "UpdateAccessKey", "UntagUser"] * 2
+    assert [p["UserName"] for p in replay.params("UntagUser")] == [
+        "dave-abandoned",
+        "erin-two-keys",
+    ]
+    assert outcomes(results) == [(u, k, "failed") for u, k in STALE.items()]
+    reasons = [r["reason"] for r in results]
+    assert reasons[0].startswith("access denied to iam:TagUser (AccessDenied): the role needs")
+    assert reasons[1] == (
+        "UpdateAccessKey failed (EntityTemporarilyUnmodifiable); record taken back, key left active"
+    )
+    assert reasons[2].endswith(f"stray record c7n-keyage:retired:{STALE['erin-two-keys']} left")
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any(
+        "user erin-two-keys key AKIAEXAMPLEERIN00002: disabling failed and its record could "
+        "not be taken back (access denied to iam:UntagUser"
+        in e
+        and f"stray tag c7n-keyage:retired:AKIAEXAMPLEERIN00002={STAMP}" in e
+        for e in errors
+    ), errors
+
+
+def test_retire_keys_dry_run_changes_nothing(replay_from, frozen, run_policy, caplog):
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    replay = replay_from("test_retire_keys_records_then_disables")
+    policy = run_policy(RETIRE, replay, dryrun=True)
+
+    assert replay.operations() == REPORT_CALLS + LIVE_CALLS
+    assert [r["UserName"] for r in policy.resources] == FLAGGED_USERS
+    would = [r.getMessage() for r in caplog.records if "would" in r.getMessage()]
+    assert would == [
+        f"policy:{POLICY} dryrun: would retire user {u} key {k}: stale "
+        f"({'never-used' if u == 'dave-abandoned' else 'unused'})"
+        for u, k in STALE.items()
+    ]
+
+
+def test_delete_retired_keys_after_grace(replay, frozen, run_policy, caplog, tmp_path):
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    policy = run_policy(DELETE, replay)
+
+    assert replay.operations() == READS + [
+        "DeleteAccessKey",
+        "UntagUser",
+        "UntagUser",
+        "UntagUser",
+    ]
+    assert replay.params("DeleteAccessKey") == [
+        {"UserName": "ret-due", "AccessKeyId": "AKIALIFEDUE000000001"}
+    ]
+    assert [(p["UserName"], p["TagKeys"]) for p in replay.params("UntagUser")] == [
+        ("ret-due", ["c7n-keyage:retired:AKIALIFEDUE000000001"]),
+        ("ret-reenabled", ["c7n-keyage:retired:AKIALIFEREENABLED001"]),
+        ("ret-gone", ["c7n-keyage:retired:AKIALIFEGONE00000001"]),
+    ]
+    results = results_of(tmp_path, DELETE)
+    assert [(r["UserName"], r["outcome"], r["reason"]) for r in results] == [
+        (
+            "ret-due",
+            "deleted",
+            f"retired 2026-09-22T12:00:00Z by {POLICY}, inactive and unused since, grace of 30 "
+            "days over",
+        ),
+        ("ret-reenabled", "record-removed", "key active again"),
+        ("ret-gone", "record-removed", "key gone"),
+        ("ret-used", "kept", "used after its retirement (2026-10-12T12:00:00Z): never deleted"),
+        (
+            "ret-untrusted",
+            "refused",
+            "record '2999-01-01T00:00:00Z x' not trusted: it is dated 2999-01-01T00:00:00Z, "
+            "after now (2026-11-01T12:00:00Z)",
+        ),
+        (
+            "ret-untrusted",
+            "refused",
+            "record 'yesterday x' not trusted: its time 'yesterday' is not an ISO 8601 date "
+            "and time",
+        ),
+    ]
+    check_retired_keys_annotation({r["UserName"]: r for r in policy.resources})
+    messages = [r.getMessage() for r in caplog.records]
+    assert (
+        "policy:iam-delete-retired-keys delete-retired-keys: user ret-gone key "
+        "AKIALIFEGONE00000001: record-removed: key gone" in messages
+    )
+
+
+def check_retired_keys_annotation(by_user: dict[str, dict]) -> None:
+    """The annotation: one entry per record matched, with its key's live state."""
+    assert sorted(by_user) == ["ret-due", "ret-gone", "ret-reenabled", "ret-untrusted", "ret-used"]
+    assert by_user["ret-due"]["c7n:retired-keys"] == [
+        {
+            "access_key_id": "AKIALIFEDUE000000001",
+            "retired_at": "2026-09-22T12:00:00Z",
+            "policy": POLICY,
+            "status": "Inactive",
+            "used_since_retired": False,
+            "delete_after": "2026-10-22T12:00:00Z",
+        }
+    ]
+    assert by_user["ret-gone"]["c7n:retired-keys"][0]["status"] == "missing"
+    assert by_user["ret-reenabled"]["c7n:retired-keys"][0]["status"] == "Active"
+    assert by_user["ret-used"]["c7n:retired-keys"][0]["used_since_retired"] is True
+    assert by_user["ret-untrusted"]["c7n:retired-keys"] == []
+    assert [e["tag"] for e in by_user["ret-untrusted"]["c7n:retired-keys-refused"]] == [
+        "c7n-keyage:retired:AKIALIFEFUTURE000001",
+        "c7n-keyage:retired:AKIALIFEGARBAGE00001",
+    ]
+
+
+def test_restore_keys(replay, frozen, run_policy, tmp_path):
+    run_policy(RESTORE, replay)
+
+    made = replay.operations()[len(READS) :]
+    assert (
+        made
+        == ["UpdateAccessKey", "UntagUser"] * 2
+        + ["UntagUser"] * 2
+        + [
+            "UpdateAccessKey",
+            "UntagUser",
+        ]
+        * 3
+    )
+    assert "DeleteAccessKey" not in replay.operations()
+    assert [
+        (p["UserName"], p["AccessKeyId"], p["Status"]) for p in replay.params("UpdateAccessKey")
+    ] == [
+        ("ret-due", "AKIALIFEDUE000000001", "Active"),
+        ("ret-recent", "AKIALIFERECENT000001", "Active"),
+        ("ret-used", "AKIALIFEUSED00000001", "Active"),
+        ("ret-today", "AKIALIFETODAY0000001", "Active"),
+        ("ret-today", "AKIALIFETODAY0000002", "Active"),
+    ]
+    assert [r["outcome"] for r in results_of(tmp_path, RESTORE)] == [
+        "restored",
+        "restored",
+        "record-removed",
+        "record-removed",
+        "restored",
+        "refused",
+        "refused",
+        "restored",
+        "restored",
+    ]
+
+
+def test_incident_restore_one_policy_last_day(replay, frozen, run_policy):
+    data = dict(RESTORE, filters=[{"type": "retired-keys", "policy": POLICY, "within-hours": 24}])
+    policy = run_policy(data, replay)
+
+    assert replay.operations()[len(READS) :] == ["UpdateAccessKey", "UntagUser"]
+    assert replay.params("UpdateAccessKey") == [
+        {"UserName": "ret-today", "AccessKeyId": "AKIALIFETODAY0000001", "Status": "Active"}
+    ]
+    by_user = {r["UserName"]: r for r in policy.resources}
+    # The untrusted records are shown (refused) whatever the options; nothing else matched.
+    assert sorted(by_user) == ["ret-today", "ret-untrusted"]
+    assert [e["access_key_id"] for e in by_user["ret-today"]["c7n:retired-keys"]] == [
+        "AKIALIFETODAY0000001"
+    ]
+
+
+@pytest.mark.parametrize("data", [RESTORE, DELETE], ids=["restore", "delete"])
+def test_lifecycle_dry_run_changes_nothing(data, replay_from, frozen, run_policy, caplog):
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    replay = replay_from("test_restore_keys")
+    run_policy(data, replay, dryrun=True)
+
+    assert replay.operations() == READS
+    would = [r.getMessage() for r in caplog.records if " would " in r.getMessage()]
+    name = data["name"]
+    if data is RESTORE:
+        assert would[0] == (
+            f"policy:{name} dryrun: would restore user ret-due key AKIALIFEDUE000000001: "
+            f"retired 2026-09-22T12:00:00Z by {POLICY}"
+        )
+        assert len(would) == 9
+    else:
+        assert would[0].startswith(
+            f"policy:{name} dryrun: would delete user ret-due key AKIALIFEDUE000000001: "
+        )
+        assert (
+            f"policy:{name} dryrun: would keep user ret-used key AKIALIFEUSED00000001: "
+            + ("used after its retirement (2026-10-12T12:00:00Z): never deleted")
+            in would
+        )
+        assert len(would) == 6
+
+
+def test_denied_tags_of_some_users(replay, frozen, run_policy, caplog):
+    policy = run_policy(DELETE, replay)
+
+    listed = [p["UserName"] for p in replay.params("ListUserTags")]
+    assert listed == USERS
+    assert replay.params("DeleteAccessKey") == [
+        {"UserName": "ret-due", "AccessKeyId": "AKIALIFEDUE000000001"}
+    ]
+    assert "ret-recent" not in [r["UserName"] for r in policy.resources]
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.startswith(
+        "policy:iam-delete-retired-keys access denied reading the retirement records of 2 "
+        "user(s): ret-none, ret-recent; the role running this policy needs iam:ListUserTags "
+        "and iam:ListAccessKeys and iam:GetAccessKeyLastUsed on them"
+    )
+
+
+def test_denied_tags_of_every_user(replay, frozen, run_policy):
+    with pytest.raises(PolicyExecutionError, match="needs iam:ListUserTags and iam:ListAccess"):
+        run_policy(DELETE, replay)
+    assert "DeleteAccessKey" not in replay.operations()
+    assert "UntagUser" not in replay.operations()
+
+
+def test_restore_when_untagging_is_denied(replay, frozen, run_policy, caplog, tmp_path):
+    run_policy(RESTORE, replay)
+    results = results_of(tmp_path, RESTORE)
+    first, second = results[:2]
+    assert first["outcome"] == "restored"
+    assert first["reason"].endswith(
+        "its record c7n-keyage:retired:AKIALIFEDUE000000001 could not be removed (access denied "
+        "to iam:UntagUser (AccessDenied): the role needs iam:UntagUser)"
+    )
+    assert (second["outcome"], second["reason"]) == (
+        "failed",
+        f"UpdateAccessKey failed (EntityTemporarilyUnmodifiable); retired "
+        f"2026-10-22T12:00:00Z by {POLICY}",
+    )
+    # The others went on.
+    assert [r["outcome"] for r in results[2:]] == [
+        "record-removed",
+        "record-removed",
+        "restored",
+        "refused",
+        "refused",
+        "restored",
+        "restored",
+    ]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("iam:UntagUser" in e and "ret-due" in e for e in errors)
+
+
+def test_delete_on_the_report_source(replay, frozen, run_policy):
+    data = dict(DELETE, source="credential-report")
+    policy = run_policy(data, replay)
+
+    # Only ret-due has an inactive key in the report: only its tags are read.
+    assert replay.operations() == [
+        "GetCredentialReport",
+        "ListUserTags",
+        "ListAccessKeys",
+        "GetAccessKeyLastUsed",
+        "DeleteAccessKey",
+        "UntagUser",
+    ]
+    assert [r["UserName"] for r in policy.resources] == ["ret-due"]
+    assert {"GetUser", "ListUsers"}.isdisjoint(replay.operations())
+
+
+def test_a_notify_policy_says_when_keys_will_be_deleted(replay_from, frozen, run_policy):
+    """A policy that only reports (what a mailer digest or ``custodian report`` runs on)
+    names the deleting policy's grace: each record says when its key will be deleted,
+    here within the grace (ret-recent) as well as already due (ret-due)."""
+    data = {
+        "name": "iam-retired-keys-digest",
+        "resource": "iam-user",
+        "filters": [{"type": "retired-keys", "delete-after-days": 30}],
+    }
+    replay = replay_from("test_restore_keys")
+    policy = run_policy(data, replay)
+
+    assert replay.operations() == READS
+    after = {
+        (r["UserName"], e["retired_at"], e["delete_after"])
+        for r in policy.resources
+        for e in r["c7n:retired-keys"]
+    }
+    assert ("ret-due", "2026-09-22T12:00:00Z", "2026-10-22T12:00:00Z") in after
+    assert ("ret-recent", "2026-10-22T12:00:00Z", "2026-11-21T12:00:00Z") in after
+    # Without the option, a report says nothing of deletion.
+    plain = run_policy(
+        dict(data, filters=[{"type": "retired-keys"}]), replay_from("test_restore_keys")
+    )
+    assert all("delete_after" not in e for r in plain.resources for e in r["c7n:retired-keys"])
+
+
+def test_delete_after_days_is_refused_where_the_grace_is_days(replay_from, run_policy):
+    data = dict(DELETE, filters=[{"type": "retired-keys", "days": 30, "delete-after-days": 60}])
+    with pytest.raises(PolicyValidationError) as refused:
+        run_policy(data, replay_from("test_restore_keys"), validate=False)
+    assert str(refused.value) == (
+        "policy:iam-delete-retired-keys filter retired-keys: delete-after-days is for policies "
+        "that report or notify; in a policy with delete-retired-keys the grace is days, and "
+        "delete_after follows from it"
+    )
