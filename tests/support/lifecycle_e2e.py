@@ -31,9 +31,9 @@ from typing import Any
 import yaml
 from moto.iam.models import iam_backends
 
-from demo.localiam import DEFAULT_ACCOUNT_ID, Call, Fault, KeySpec, LocalIAM
-from demo.localiam import _parse_call as parse_call  # the recorder's own request parser
-from tests.stock_cli import Run, environment
+from tests.support.localiam import DEFAULT_ACCOUNT_ID, Call, Fault, KeySpec, LocalIAM
+from tests.support.localiam import _parse_call as parse_call  # the recorder's own request parser
+from tests.support.stock_cli import Run, environment
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LIFECYCLE, RESTORE_FILE = "access-key-lifecycle.yml", "access-key-lifecycle-restore.yml"

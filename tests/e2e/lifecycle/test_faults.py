@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import pytest
 
-from demo.localiam import KeySpec, LocalIAM, UserSpec
-from tests.stock_cli import custodian
 from tests.support.lifecycle_e2e import (
     LIFECYCLE,
     RETIRE_NAME,
@@ -33,6 +31,8 @@ from tests.support.lifecycle_e2e import (
     records,
     sample,
 )
+from tests.support.localiam import KeySpec, LocalIAM, UserSpec
+from tests.support.stock_cli import custodian
 
 pytestmark = pytest.mark.slow
 

@@ -21,8 +21,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from demo.localiam import KeySpec, LocalIAM, UserSpec
-from tests.stock_cli import c7n_org, custodian
 from tests.support.lifecycle_e2e import (
     DELETE_NAME,
     DELETE_RESULTS,
@@ -46,6 +44,8 @@ from tests.support.lifecycle_e2e import (
     retired_entries,
     sample,
 )
+from tests.support.localiam import KeySpec, LocalIAM, UserSpec
+from tests.support.stock_cli import c7n_org, custodian
 
 pytestmark = pytest.mark.slow
 

@@ -37,7 +37,7 @@ from moto.iam.models import iam_backends
 from c7n_keyage.lifecycle.record import TAG_PREFIX as PREFIX
 from c7n_keyage.lifecycle.record import Seen, format_record
 from c7n_keyage.testing import load_policy
-from demo.localiam import DEFAULT_ACCOUNT_ID, KeySpec, LocalIAM, UserSpec
+from tests.support.localiam import DEFAULT_ACCOUNT_ID, KeySpec, LocalIAM, UserSpec
 
 pytestmark = pytest.mark.slow
 
