@@ -20,7 +20,7 @@ Per record, one decision:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -175,6 +175,16 @@ def plan_restore(
 ) -> list[Decision]:
     """One decision per record (``states`` by key ID; a key not in it is gone)."""
     return [for_restore(r, states.get(r.key_id, GONE)) for r in records] + refusals(problems)
+
+
+def records_of_gone_keys(records: Iterable[Record], listed: Collection[str]) -> list[Decision]:
+    """``remove-record`` (``key gone``) for each record whose key is not among ``listed``,
+    the IDs of its user's keys now."""
+    return [
+        Decision(r.key_id, r.tag_key, REMOVE_RECORD, KEY_GONE)
+        for r in records
+        if r.key_id not in listed
+    ]
 
 
 def plan_delete(

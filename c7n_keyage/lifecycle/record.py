@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 PREFIX = "c7n-keyage:"
 TAG_PREFIX = PREFIX + "retired:"
 # IAM's limits for a tag value, and the characters it allows in one (letters, digits,
-# spaces and _ . : / = + - @); policy names in c7n use a subset, but a name is cut safely.
+# spaces and _ . : / = + - @); c7n allows names a record cannot carry (name_problem).
 VALUE_LIMIT = 256
 _NOT_ALLOWED = re.compile(r"[^\w .:/=+\-@]", re.ASCII)
 # IAM access key IDs: 16 to 128 word characters.
@@ -40,7 +40,8 @@ _SEEN = re.compile(LAST_USED + r"(never|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
 # The longest policy name a record carries: beside its time, a space, a space and the
 # widest last use (a time).
 POLICY_LIMIT = VALUE_LIMIT - _TIME_WIDTH - len(" ") - len(" " + LAST_USED) - _TIME_WIDTH
-# Records written without the last use carried the first this-many characters of a name.
+# Records without the last use (an older form, still read) carry at most this many
+# characters of a name, its characters IAM refuses written as _.
 OLD_POLICY_LIMIT = VALUE_LIMIT - _TIME_WIDTH - 1
 
 
@@ -111,19 +112,12 @@ def to_the_second(when: datetime | None) -> datetime | None:
     return None if when is None else when.astimezone(timezone.utc).replace(microsecond=0)
 
 
-def format_record(
-    key_id: str, when: datetime, policy: str, seen: Seen | None = None
-) -> tuple[str, str]:
+def format_record(key_id: str, when: datetime, policy: str, seen: Seen) -> tuple[str, str]:
     """The ``(tag key, tag value)`` recording that ``policy`` retired ``key_id`` at ``when``,
     having seen ``seen`` of its last use. A name a record cannot carry unchanged is a
-    ``ValueError`` (``name_problem``). Without ``seen``, the record does not say what the
-    retirement saw: its name is made to fit (characters IAM refuses become ``_``, cut to the
-    value's limit), the form of a record without the last use."""
+    ``ValueError`` (``name_problem``)."""
     if not _KEY_ID.fullmatch(key_id):
         raise ValueError(f"not an access key ID: {key_id!r}")
-    if seen is None:
-        name = _NOT_ALLOWED.sub("_", policy) or "_"
-        return tag_key(key_id), f"{format_time(when)} {name}"[:VALUE_LIMIT]
     if problem := name_problem(policy):
         raise ValueError(problem)
     return tag_key(key_id), f"{format_time(when)} {policy} {LAST_USED}{seen.text}"

@@ -27,13 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
-from c7n_keyage.composition import RETIRED_FILTER, block_type
+from c7n_keyage.composition import block_type
 from c7n_keyage.lifecycle import plan
 from c7n_keyage.lifecycle.record import Record
+from c7n_keyage.names import RETIRED_FILTER, WITHIN_HOURS
 
 Path = tuple[int, ...]
 UserPassed = Callable[[Path], bool]
-WITHIN = "within-hours"
 
 
 def passes(options: dict, record: Record, now: datetime) -> bool:
@@ -42,7 +42,7 @@ def passes(options: dict, record: Record, now: datetime) -> bool:
     the default: any age)."""
     if "policy" in options and record.policy != options["policy"]:
         return False
-    if WITHIN in options and not plan.younger_than(record, now, options[WITHIN]):
+    if WITHIN_HOURS in options and not plan.younger_than(record, now, options[WITHIN_HOURS]):
         return False
     return plan.older_than(record, now, options.get("days", 0))
 
