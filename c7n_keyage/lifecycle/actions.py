@@ -71,7 +71,7 @@ class LifecycleAction(BaseAction):
 
     def validate(self):
         # The JSON schema is not checked everywhere (c7n-org, Lambda, --skip-validation).
-        data = self.manager.data if self.manager else {}
+        data = self.manager.data  # c7n builds every action of a policy with its manager
         if problems := option_problems(self.schema, self.data) + rules.problems(data):
             raise PolicyValidationError(
                 f"policy:{self.policy_name()} action {self.type}: {'; '.join(problems)}"

@@ -66,7 +66,7 @@ def read_records(
     for entry in keys.listed:
         key_id = entry["AccessKeyId"]
         if key_id in keys.unknown:
-            found.states[key_id] = KeyState(entry["Status"], None, last_used_known=False)
+            found.states[key_id] = KeyState(entry["Status"], last_used_known=False)
             found.unknown[key_id] = keys.unknown[key_id]
         elif key_id in recorded:
             found.states[key_id] = KeyState(entry["Status"], keys.last_use(key_id))

@@ -262,13 +262,11 @@ class RetiredKeys(ReportFilter):
         days = self.delete_after_days()
         entries = [entry(r, found.states.get(r.key_id, plan.GONE), days) for r in selected]
         refused = [{"tag": p.tag_key, "value": p.value, "reason": p.reason} for p in found.problems]
-        by_key = _same("access_key_id")
         resource[RETIRED_KEYS] = policy_run.merge(
-            entries, resource.get(RETIRED_KEYS), operator, by_key
+            entries, resource.get(RETIRED_KEYS), operator, _same_key
         )
-        resource[REFUSED_RECORDS] = policy_run.merge(
-            refused, resource.get(REFUSED_RECORDS), "or", _same("tag")
-        )
+        # The user's, not a record's: every filter of the run writes the same list.
+        resource[REFUSED_RECORDS] = refused
         if not (resource[RETIRED_KEYS] or resource[REFUSED_RECORDS]):
             return False
         # The report source's users carry no tags: later filters (exemptions) see the ones
@@ -303,5 +301,5 @@ class RetiredKeys(ReportFilter):
         return found
 
 
-def _same(field_name: str):
-    return lambda a, b: a[field_name] == b[field_name]
+def _same_key(a: dict, b: dict) -> bool:
+    return a["access_key_id"] == b["access_key_id"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from c7n_keyage.composition import actions, block_type, nodes
+from c7n_keyage.composition import actions, nodes
 from c7n_keyage.lifecycle.record import name_problem, selectable_problem
 from c7n_keyage.names import (
     DELETE,
@@ -32,6 +32,7 @@ from c7n_keyage.names import (
     LIFECYCLE_ACTIONS,
     RECORD_ACTIONS,
     REMOVE_KEYS,
+    RESTORE,
     RETIRE,
     RETIRED_FILTER,
 )
@@ -142,7 +143,7 @@ def _delete_after_problems(policy: dict, acting: list[str]) -> list[str]:
             f"{DELETE_AFTER} is for policies that report or notify; in a policy with "
             f"{DELETE} the grace is days, and delete_after follows from it"
         ]
-    return [f"{DELETE_AFTER} is for policies that report or notify, not {' and '.join(acting)}"]
+    return [f"{DELETE_AFTER} is for policies that report or notify, not {RESTORE}"]
 
 
 # The annotation retired-keys writes; c7n:retired-keys-refused (the untrusted tags) is
@@ -174,6 +175,7 @@ def _record_choice_problems(policy: dict, names: list[str]) -> list[str]:
 
 def _records_field(data: dict) -> str | None:
     """The field naming ``c7n:retired-keys`` a filter reads (its ``key``, or the one key of
-    c7n's ``{field: value}`` shorthand), if any."""
-    fields = [data.get("key"), *data] if block_type(data) is None else []
+    c7n's ``{field: value}`` shorthand), if any. A block's one key (``and``, ``or``,
+    ``not``) names no field."""
+    fields = [data.get("key"), *data]
     return next((f for f in fields if isinstance(f, str) and _RECORDS_KEY.search(f)), None)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import logging
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from c7n.exceptions import PolicyExecutionError, PolicyValidationError
 
 from c7n_keyage import aws, policy_run
@@ -182,26 +185,61 @@ def test_retire_keys_refuses_a_key_whose_last_use_this_run_did_not_read(replay_f
 
 def test_retire_keys_acts_on_the_matched_keys_only(replay_from, frozen):
     """``c7n:matched-keys`` holds what every filter of the policy matched; a finding in
-    ``c7n:unused-keys`` beyond it (a key another filter excluded) is never retired."""
+    ``c7n:unused-keys`` beyond it (a key another filter excluded) is never retired. Each
+    result says why its key is stale: the finding's reasons, or that the live check
+    confirmed it when no finding names it."""
     replay = replay_from("test_retire_keys_records_then_disables")
     policy = load_policy(RETIRE, replay.session_factory)
     (action,) = policy.resource_manager.actions
-    bob, other = STALE["bob-stale"], "AKIAEXAMPLEBOB000009"
-    listed = [{"AccessKeyId": k, "Status": "Active"} for k in (bob, other)]
+    bob, confirmed, excluded = STALE["bob-stale"], "AKIAEXAMPLEBOB000008", "AKIAEXAMPLEBOB000009"
+    keys = (bob, confirmed, excluded)
+    listed = [{"AccessKeyId": k, "Status": "Active"} for k in keys]
     policy_run.live_reads(policy.resource_manager)["bob-stale"] = aws.UserKeys(
-        listed, {bob: {}, other: {}}
+        listed, {k: {} for k in keys}
     )
     resource = {
         "UserName": "bob-stale",
-        "c7n:matched-keys": [{"AccessKeyId": bob, "c7n:match-type": "access-key-unused"}],
+        "c7n:matched-keys": [
+            {"AccessKeyId": k, "c7n:match-type": "access-key-unused"} for k in (bob, confirmed)
+        ],
         "c7n:unused-keys": [
-            {"access_key_id": bob, "reasons": ["unused"]},
-            {"access_key_id": other, "reasons": ["never-used"]},
+            {"access_key_id": bob, "reasons": ["unused", "unrotated"]},
+            {"access_key_id": excluded, "reasons": ["never-used"]},
         ],
     }
-    assert outcomes(action.process([resource])) == [("bob-stale", bob, "retired")]
-    assert replay.operations() == ["TagUser", "UpdateAccessKey", "ListUserTags"]
-    assert [p["AccessKeyId"] for p in replay.params("UpdateAccessKey")] == [bob]
+    results = action.process([resource])
+    assert [(r["AccessKeyId"], r["outcome"], r["reason"].split(";")[0]) for r in results] == [
+        (bob, "retired", "stale (unused+unrotated)"),
+        (confirmed, "retired", "stale (confirmed live)"),
+    ]
+    assert replay.operations() == ["TagUser", "UpdateAccessKey"] * 2 + ["ListUserTags"]
+    assert [p["AccessKeyId"] for p in replay.params("UpdateAccessKey")] == [bob, confirmed]
+
+
+def test_a_disable_that_failed_on_a_key_gone_takes_the_record_back(replay_from, frozen):
+    """UpdateAccessKey failed and the key is gone by the time it is looked at: its record
+    is taken back, saying so."""
+    replay = replay_from("test_retire_keys_records_then_disables")
+    (action,) = load_policy(RETIRE, replay.session_factory).resource_manager.actions
+    client = boto3.client(
+        "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    tag = "c7n-keyage:retired:AKIAEXAMPLE000000001"
+    error = ClientError({"Error": {"Code": "ServiceFailure"}}, "UpdateAccessKey")
+    results: list[dict] = []
+    with Stubber(client) as stub:
+        stub.add_response("list_access_keys", {"AccessKeyMetadata": []}, {"UserName": "u"})
+        stub.add_response("untag_user", {}, {"UserName": "u", "TagKeys": [tag]})
+        action.disable_failed(client, "u", tag[-20:], f"{tag}=v", "stale", error, results)
+        stub.assert_no_pending_responses()
+    assert results == [
+        {
+            "UserName": "u",
+            "AccessKeyId": "AKIAEXAMPLE000000001",
+            "outcome": "failed",
+            "reason": "UpdateAccessKey failed (ServiceFailure); key gone; record taken back",
+        }
+    ]
 
 
 def test_retire_keys_dry_run_changes_nothing(replay_from, frozen, run_policy, caplog):
@@ -238,6 +276,14 @@ def test_delete_retired_keys_after_grace(replay, frozen, run_policy, caplog, tmp
         ("ret-gone", ["c7n-keyage:retired:AKIALIFEGONE00000001"]),
     ]
     results = results_of(tmp_path, DELETE)
+    assert [(r["UserName"], r["AccessKeyId"]) for r in results] == [
+        ("ret-due", "AKIALIFEDUE000000001"),
+        ("ret-reenabled", "AKIALIFEREENABLED001"),
+        ("ret-gone", "AKIALIFEGONE00000001"),
+        ("ret-used", "AKIALIFEUSED00000001"),
+        ("ret-untrusted", "AKIALIFEFUTURE000001"),
+        ("ret-untrusted", "AKIALIFEGARBAGE00001"),
+    ]
     assert [(r["UserName"], r["outcome"], r["reason"]) for r in results] == [
         (
             "ret-due",
@@ -375,14 +421,57 @@ def test_restore_chooses_each_record_by_its_own_filters(replay, frozen, run_poli
         ("ret-untrusted", "AKIALIFEFUTURE000001", "refused"),
         ("ret-untrusted", "AKIALIFEGARBAGE00001", "refused"),
     ]
-    # The output lists exactly the records acted on.
-    assert {
-        r["UserName"]: [e["access_key_id"] for e in r["c7n:retired-keys"]] for r in policy.resources
-    } == {
-        "ret-recent": ["AKIALIFERECENT000001"],
+    # The output lists exactly the records acted on (a restore says nothing of deletion).
+    assert {r["UserName"]: r["c7n:retired-keys"] for r in policy.resources} == {
+        "ret-recent": [
+            {
+                "access_key_id": "AKIALIFERECENT000001",
+                "retired_at": "2026-10-22T12:00:00Z",
+                "policy": POLICY,
+                "status": "Inactive",
+                "used_since_retired": False,
+            }
+        ],
         "ret-untrusted": [],
-        "ret-today": ["AKIALIFETODAY0000002"],
+        "ret-today": [
+            {
+                "access_key_id": "AKIALIFETODAY0000002",
+                "retired_at": "2026-11-01T09:00:00Z",
+                "policy": "another-policy",
+                "status": "Inactive",
+                "used_since_retired": False,
+            }
+        ],
     }
+
+
+def test_a_user_none_of_whose_records_is_chosen_is_left_alone(
+    replay_from, frozen, run_policy, caplog, tmp_path
+):
+    """Records of another-policy, and an or: of POLICY's records and nobody's: c7n matches
+    ret-today (it holds one record of each), but no record of it is chosen: nothing is
+    restored, and the run says why."""
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    data = dict(
+        RESTORE,
+        filters=[
+            {"type": "retired-keys", "policy": "another-policy"},
+            {"or": [{"type": "retired-keys", "policy": p} for p in (POLICY, "nobody")]},
+        ],
+    )
+    replay = replay_from("test_restore_keys")
+    policy = run_policy(data, replay)
+
+    assert replay.operations() == READS
+    assert [r["UserName"] for r in policy.resources] == ["ret-untrusted"]
+    assert outcomes(results_of(tmp_path, data)) == [
+        ("ret-untrusted", "AKIALIFEFUTURE000001", "refused"),
+        ("ret-untrusted", "AKIALIFEGARBAGE00001", "refused"),
+    ]
+    assert (
+        "policy:iam-restore-retired-keys user ret-today: the policy's filters, evaluated for "
+        "each of its records, choose none; nothing to act on"
+    ) in [r.getMessage() for r in caplog.records]
 
 
 def test_a_dry_run_previews_the_records_chosen(replay_from, frozen, run_policy, caplog):
@@ -435,10 +524,11 @@ def test_denied_tags_of_some_users(replay, frozen, run_policy, caplog):
     ]
     assert "ret-recent" not in [r["UserName"] for r in policy.resources]
     (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert error.startswith(
+    assert error == (
         "policy:iam-delete-retired-keys access denied reading the retirement records of 2 "
         "user(s): ret-none, ret-recent; the role running this policy needs iam:ListUserTags "
-        "and iam:ListAccessKeys and iam:GetAccessKeyLastUsed on them"
+        "and iam:ListAccessKeys and iam:GetAccessKeyLastUsed on them (an SCP or a permissions "
+        "boundary may deny it): their records are left alone; the other users' were read"
     )
 
 
@@ -453,12 +543,15 @@ def test_restore_when_untagging_is_denied(replay, frozen, run_policy, caplog, tm
     run_policy(RESTORE, replay)
     results = results_of(tmp_path, RESTORE)
     first, second = results[:2]
-    assert first["outcome"] == "restored"
-    assert first["reason"].endswith(
-        "its record c7n-keyage:retired:AKIALIFEDUE000000001 could not be removed (access denied "
-        "to iam:UntagUser (AccessDenied): the role needs iam:UntagUser)"
+    assert (first["AccessKeyId"], first["outcome"]) == ("AKIALIFEDUE000000001", "restored")
+    assert first["reason"] == (
+        f"retired 2026-09-22T12:00:00Z by {POLICY}; its record "
+        "c7n-keyage:retired:AKIALIFEDUE000000001 could not be removed (access denied to "
+        "iam:UntagUser (AccessDenied): the role needs iam:UntagUser)"
     )
-    assert (second["outcome"], second["reason"]) == (
+    assert (second["UserName"], second["AccessKeyId"], second["outcome"], second["reason"]) == (
+        "ret-recent",
+        "AKIALIFERECENT000001",
         "failed",
         f"UpdateAccessKey failed (EntityTemporarilyUnmodifiable); retired "
         f"2026-10-22T12:00:00Z by {POLICY}",
@@ -545,8 +638,13 @@ def test_delete_after_days_is_refused_where_the_grace_is_days(replay_from, run_p
             "policy:iam-restore-retired-keys action delete-retired-keys: tpye: 'tpye' was "
             "unexpected; did you mean 'type'?",
         ),
+        (
+            {"type": "restore-keys", "policy": "x", "days": 3},
+            "policy:iam-restore-retired-keys action restore-keys: policy: 'policy' was "
+            "unexpected; it takes no options; days: 'days' was unexpected; it takes no options",
+        ),
     ],
-    ids=["restore-policy", "delete-typo"],
+    ids=["restore-policy", "delete-typo", "two-options"],
 )
 def test_an_action_refuses_an_unknown_option_where_the_schema_is_skipped(
     replay_from, action, message
@@ -589,7 +687,10 @@ def test_a_key_whose_last_use_cannot_be_read_is_never_deleted(
     assert entry["last_use_unknown"] is True and entry["used_since_retired"] is True
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(
-        "user ret-due: last use of retired key AKIALIFEDUE000000001 could not be read" in w
+        w.startswith(
+            "policy:iam-delete-retired-keys user ret-due: last use of retired key "
+            "AKIALIFEDUE000000001 could not be read ("
+        )
         and "ServiceFailure" in w
         for w in warnings
     ), warnings

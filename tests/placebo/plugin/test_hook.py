@@ -103,3 +103,47 @@ def test_editable_install_step_writes_the_hook(tmp_path, monkeypatch, capsys):
     assert hook.main([]) == 2
     assert hook.main(["install", "again"]) == 2
     assert "usage: python -m c7n_keyage.plugin.hook install" in capsys.readouterr().err
+
+
+def test_install_puts_the_finder_first_when_it_is_missing(monkeypatch):
+    """First on sys.meta_path: it must see c7n's imports before the finder that loads them."""
+    others = [f for f in sys.meta_path if not getattr(f, "c7n_keyage", False)]
+    monkeypatch.setattr(sys, "meta_path", list(others))
+    hook.install()
+    assert getattr(sys.meta_path[0], "c7n_keyage", False) and sys.meta_path[1:] == others
+
+
+def test_what_is_registered_is_not_registered_again(monkeypatch):
+    """c7n notifies its registry's subscribers on each registration: once is enough."""
+    calls = []
+    for registry, _, _ in ELEMENTS:
+        monkeypatch.setattr(registry(), "register", lambda *args, **kwargs: calls.append(args))
+    hook.install()
+    assert calls == [] and all(registered())
+
+
+class _LegacyFinder:
+    """A finder whose loader predates exec_module (or that has no loader at all)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def find_spec(self, name, path=None, target=None):
+        return importlib.util.spec_from_loader(name, self.loader)
+
+
+@pytest.mark.parametrize("loader", [object(), None], ids=["legacy", "none"])
+def test_a_loader_without_exec_module_is_left_as_it_is(monkeypatch, loader):
+    finder = next(f for f in sys.meta_path if getattr(f, "c7n_keyage", False))
+    monkeypatch.setattr(sys, "meta_path", [finder, _LegacyFinder(loader)])
+    spec = finder.find_spec("c7n.query", sys.modules["c7n"].__path__)
+    assert spec.name == "c7n.query" and spec.loader is loader
+
+
+def test_the_install_step_reads_the_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"purelib": str(tmp_path)})
+    monkeypatch.setattr(sys, "argv", ["hook.py", "install"])
+    assert hook.main() == 0
+    monkeypatch.setattr(sys, "argv", ["hook.py"])
+    assert hook.main() == 2
+    assert capsys.readouterr().err == "usage: python -m c7n_keyage.plugin.hook install\n"

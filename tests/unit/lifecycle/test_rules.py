@@ -118,7 +118,21 @@ def test_refusals_say_why_and_what_instead():
     (negated,) = rules.problems(
         policy("d", [R30, {"not": [{"type": "retired-keys", "policy": "A"}]}], DELETE)
     )
-    assert "silently skipped" in negated and "days, policy and within-hours" in negated
+    assert negated == (
+        "a retired-keys filter inside not: cannot choose records for delete-retired-keys: c7n "
+        "negates it user by user (a user holding any record it selects is left out), so the "
+        "records it does not select on such a user would be silently skipped; choose records "
+        "with retired-keys' own days, policy and within-hours, and negate only filters on the "
+        "user"
+    )
+    (on_records,) = rules.problems(
+        policy("r", [R30, {"type": "value", "key": ON_RECORDS}], RESTORE)
+    )
+    assert on_records == (
+        f"a filter on {ON_RECORDS} cannot choose records for restore-keys: it sees a user's "
+        "records as one list, and restore-keys acts on each record the retired-keys filters "
+        "choose; choose them with retired-keys' own days, policy and within-hours"
+    )
     (caret,) = rules.problems(policy("n", [{"type": "retired-keys", "policy": "a^b"}]))
     assert caret.endswith("; a retirement by that name recorded it as 'a_b'")
 
@@ -195,8 +209,29 @@ CASES = [
         ["delete-after-days is for policies that report or notify, not restore-keys"],
     ),
     ([{"type": "retired-keys", "delete-after-days": 30}], [{"type": "notify"}], []),
+    # Both actions: each refusal names both.
+    (
+        [RETIRED, {"not": [{"type": "retired-keys"}]}],
+        [RESTORE, PURGE],
+        [
+            ONE_OF("restore-keys, delete-retired-keys"),
+            "a retired-keys filter inside not: cannot choose records for restore-keys and "
+            "delete-retired-keys: c7n negates it user by user (a user holding any record it "
+            "selects is left out), so the records it does not select on such a user would be "
+            "silently skipped; choose records with retired-keys' own days, policy and "
+            "within-hours, and negate only filters on the user",
+        ],
+    ),
     ([{"type": "retired-keys", "delete-after-days": 30}], [], []),
 ]
+
+
+def test_a_retirement_without_a_name_is_refused():
+    data = {"resource": "iam-user", "filters": [AKU], "actions": [RETIRE]}
+    assert rules.problems(data) == [
+        "retire-keys writes the policy's name in each record, but the policy has no name for "
+        "its records to carry"
+    ]
 
 
 @pytest.mark.parametrize("filters, actions, reasons", CASES)
