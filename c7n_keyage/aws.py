@@ -17,11 +17,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 from c7n.exceptions import PolicyExecutionError
 
+from c7n_keyage.dates import utc
 from c7n_keyage.names import LOGGER
 
 log = logging.getLogger(LOGGER)
@@ -49,6 +51,12 @@ class UserKeys:
     last_used: dict[str, dict] = field(default_factory=dict)
     # Key ID -> why its last use could not be read: its state is unknown.
     unknown: dict[str, ClientError] = field(default_factory=dict)
+
+    def last_use(self, key_id: str) -> datetime | None:
+        """When the key asked about was last used, in UTC; None if never (KeyError for a
+        key whose last use was not read)."""
+        used = self.last_used[key_id].get("LastUsedDate")
+        return utc(used) if used is not None else None
 
 
 def read_user_keys(

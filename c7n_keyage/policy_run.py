@@ -14,16 +14,22 @@ filters (and only those: every other policy filters exactly as c7n does):
 
 A policy that acts on keys then ends its filtering with each user's ``c7n:unused-keys`` cut
 to the keys in its ``c7n:matched-keys`` (the output lists exactly what will be changed) and
-without users left with no matched key; under ``--dryrun`` the actions then say what they
+without users left with no matched key. A feature that must look past c7n's per-user
+answers (the lifecycle chooses records one by one) asks for two things here: the users
+that passed given filters of the policy in this run (``watch``, ``passed``), and a step of
+its own as filtering ends (``on_finish``). Under ``--dryrun`` the actions then say what they
 would do. Everything the plugin keeps on a policy's resource manager is one ``State``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from c7n.exceptions import PolicyExecutionError
 
 from c7n_keyage import composition
 from c7n_keyage.names import (
@@ -38,6 +44,8 @@ log = logging.getLogger(LOGGER)
 
 # The one attribute the plugin sets on a policy's resource manager.
 _STATE = "_c7n_keyage"
+# A filter of a policy: its indexes from the policy's filter list down through the blocks.
+Path = tuple[int, ...]
 
 
 @dataclass
@@ -56,6 +64,10 @@ class Filtering:
     unions: dict[int, _Union] = field(default_factory=dict)
     live: dict[str, Any] = field(default_factory=dict)  # user -> what the live API said
     records: dict[str, Any] = field(default_factory=dict)  # user -> lifecycle records read
+    # The moment the run's filters judge at: the first to ask sets it, the others share it.
+    now: datetime | None = None
+    # A watched filter's path -> the IDs of the resources it passed in this run.
+    passed: dict[Path, set] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +79,12 @@ class State:
     filtering: Filtering = field(default_factory=Filtering)
     # Said once filtering ends under --dryrun: what each lifecycle action would do.
     previews: list[Callable[[list[dict]], None]] = field(default_factory=list)
+    # As filtering ends, after the key findings are cut: each takes (manager, resources) and
+    # returns the resources still matched.
+    finishers: list[Callable[[Any, list[dict]], list[dict]]] = field(default_factory=list)
+    # The filters whose passing resources each run notes, and those already made to note.
+    watched: set[Path] = field(default_factory=set)
+    noting: set[Path] = field(default_factory=set)
     bound: bool = False
 
 
@@ -106,19 +124,86 @@ def preview_on_dry_run(manager: Any, preview: Callable[[list[dict]], None]) -> N
         state(manager).previews.append(preview)
 
 
+def on_finish(manager: Any, finisher: Callable[[Any, list[dict]], list[dict]]) -> None:
+    """Run ``finisher(manager, resources)`` as each run's filtering ends; idempotent."""
+    bind(manager)
+    if finisher not in state(manager).finishers:
+        state(manager).finishers.append(finisher)
+
+
+def watch(manager: Any, paths: Iterable[Path]) -> None:
+    """Note, in each run, the resources that pass each of the policy's filters at ``paths``
+    (``passed`` answers); idempotent."""
+    bind(manager)
+    state(manager).watched.update(paths)
+
+
+def passed(manager: Any, path: Path, resource: dict) -> bool:
+    """Whether ``resource`` passed the watched filter at ``path`` in this run. False when the
+    filter did not see it: c7n stops an ``and:`` at the first filter a resource fails."""
+    return _resource_id(manager, resource) in state(manager).filtering.passed.get(path, ())
+
+
+def moment(manager: Any, clock: Callable[[], datetime]) -> datetime:
+    """The moment this run's filters judge at: ``clock()`` for the first to ask."""
+    filtering = state(manager).filtering
+    if filtering.now is None:
+        filtering.now = clock()
+    return filtering.now
+
+
+def _resource_id(manager: Any, resource: dict) -> Any:
+    # The resource type's ID field, as c7n's or: and not: blocks tell resources apart.
+    return resource.get(manager.get_model().id)
+
+
+def _note(manager: Any, path: Path) -> None:
+    """Make the filter at ``path`` note, on each call, the IDs of the resources it passes."""
+    filters = manager.filters  # c7n builds them in the order of the policy's filter list
+    try:
+        for index in path[:-1]:
+            filters = filters[index].filters
+        node = filters[path[-1]]
+    except (AttributeError, IndexError) as e:
+        raise PolicyExecutionError(
+            f"policy:{policy_name(manager)} filter {list(path)} is not where the policy's "
+            "filters put it: the records it chooses cannot be told"
+        ) from e
+    process = node.process
+
+    def noted(resources, *args, **kwargs):
+        found = process(resources, *args, **kwargs)
+        ids = state(manager).filtering.passed.setdefault(path, set())
+        ids.update(_resource_id(manager, r) for r in found)
+        return found
+
+    node.process = noted
+
+
 def start(manager: Any, resources: list[dict]) -> None:
-    """A run begins: drop what other runs wrote about keys; forget this manager's last run."""
+    """A run begins: drop what other runs wrote about keys; forget this manager's last run;
+    make the watched filters note what they pass."""
     for resource in resources:
         for name in POLICY_ANNOTATIONS:
             resource.pop(name, None)
-    state(manager).filtering = Filtering()
+    found = state(manager)
+    found.filtering = Filtering()
+    for path in sorted(found.watched - found.noting):
+        _note(manager, path)
+        found.noting.add(path)
 
 
 def finish(manager: Any, resources: list[dict]) -> list[dict]:
     """A run's filters are done: in a policy that acts on keys, each user's findings are
-    its matched keys, and a user left with none is not matched."""
-    if not composition.key_actions(manager.data):
-        return resources
+    its matched keys, and a user left with none is not matched; then the finishers."""
+    if composition.key_actions(manager.data):
+        resources = _cut_to_matched_keys(manager, resources)
+    for finisher in state(manager).finishers:
+        resources = finisher(manager, resources)
+    return resources
+
+
+def _cut_to_matched_keys(manager: Any, resources: list[dict]) -> list[dict]:
     kept = []
     for resource in resources:
         ids = {m.get("AccessKeyId") for m in resource.get(MATCHED_KEYS) or ()} - {None}

@@ -114,14 +114,13 @@ class _StrictPill(Pill):
             "otherwise judges at the real clock (pin it with flight.pin(policy))."
         )
 
-    def save_response(self, service, operation, response_data, http_response=200):
+    def save_response(self, service, operation, response_data, http_response):
         # placebo's own writer prints every value it serializes and saves bytes as base64,
-        # which it then replays as that text: save text as text instead.
-        path = self.get_new_file_path(service, operation)
+        # which it then replays as that text: save text as text instead. JSON escapes
+        # everything but ASCII, so the file reads the same in any locale.
+        path = pathlib.Path(self.get_new_file_path(service, operation))
         data = {"status_code": http_response, "data": on_disk(response_data)}
-        with open(path, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def on_disk(value: Any) -> Any:
@@ -140,7 +139,7 @@ def on_disk(value: Any) -> Any:
             "microsecond": value.microsecond,
         }
     if isinstance(value, bytes):
-        return value.decode("utf-8")
+        return value.decode()  # UTF-8
     if isinstance(value, dict):
         return {k: on_disk(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -181,8 +180,8 @@ def recorded_clock(path: pathlib.Path) -> RecordedClock:
 
 
 def _response(path: pathlib.Path) -> dict:
-    with open(path, encoding="utf-8") as recorded:
-        return json.load(recorded, object_hook=deserialize)
+    # JSON read from bytes: its encoding is told from the bytes, whatever the locale's.
+    return json.loads(path.read_bytes(), object_hook=deserialize)
 
 
 def note_recording(path: pathlib.Path, moment: datetime.datetime) -> None:
@@ -337,7 +336,8 @@ def load_policy(
         # c7n's null output still logs to a file beside it; its null log does not.
         log_group="null://" if output_dir == "null://" else None,
         cache=cache,
-        cache_period=15 if cache else 0,
+        # c7n's default period; without a cache c7n ignores it.
+        cache_period=15,
         dryrun=dryrun,
     )
     loader = PolicyLoader(config)

@@ -3,7 +3,8 @@
 Per user: one ``ListUserTags`` (IAM allows 50 tags per user: one page); only when the user
 carries a ``c7n-keyage:retired:`` tag, one ``ListAccessKeys`` and one
 ``GetAccessKeyLastUsed`` per recorded key that still exists (at most two), through the
-one reader of a user's keys (``aws.read_user_keys``).
+one reader of a user's keys (``aws.read_user_keys``). ``key_status``: one key's status,
+for ``retire-keys`` to look at a key whose disabling gave no answer.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from botocore.exceptions import ClientError
 from c7n.query import RetryPageIterator
 
 from c7n_keyage.aws import error_code, read_user_keys
-from c7n_keyage.dates import utc
-from c7n_keyage.lifecycle.plan import KeyState
+from c7n_keyage.lifecycle.plan import MISSING, KeyState
 from c7n_keyage.lifecycle.record import Problem, Record, parse_records
 
 PERMISSIONS = ("iam:ListUserTags", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed")
@@ -66,9 +66,16 @@ def read_records(
     for entry in keys.listed:
         key_id = entry["AccessKeyId"]
         if key_id in keys.unknown:
-            found.states[key_id] = KeyState(entry["Status"], None, last_used_known=False)
+            found.states[key_id] = KeyState(entry["Status"], last_used_known=False)
             found.unknown[key_id] = keys.unknown[key_id]
         elif key_id in recorded:
-            last = keys.last_used[key_id].get("LastUsedDate")
-            found.states[key_id] = KeyState(entry["Status"], utc(last) if last else None)
+            found.states[key_id] = KeyState(entry["Status"], keys.last_use(key_id))
     return found
+
+
+def key_status(client: Any, user: str, key_id: str, retry: Callable[..., Any]) -> str:
+    """The key's status now: ``Active``, ``Inactive``, or ``missing`` when it (or its user)
+    is gone. One ``ListAccessKeys``; its errors are raised."""
+    keys = read_user_keys(client, user, retry, lambda entry: False)
+    listed = keys.listed if keys is not None else []
+    return next((k["Status"] for k in listed if k["AccessKeyId"] == key_id), MISSING)

@@ -1,10 +1,13 @@
 """The ``retired-keys`` filter: users carrying retirement records, each with its key's state.
 
-The shell around ``record.py`` and ``plan.py``: it reads each candidate user's tags live
-(``reads.py``), keeps the records its options select, reads the recorded keys' live state,
-and annotates ``c7n:retired-keys`` (what ``restore-keys`` and ``delete-retired-keys`` act
-on, and what reports and the mailer show). Tags with the lifecycle's prefix that cannot be
-trusted are listed in ``c7n:retired-keys-refused`` and logged, never acted on.
+The shell around ``record.py``, ``plan.py`` and ``select.py``: it reads each candidate
+user's tags live (``reads.py``), keeps the records its options select, reads the recorded
+keys' live state, and annotates ``c7n:retired-keys`` (what reports and the mailer show).
+In a policy that restores or deletes, c7n's answers are per user, and records must be
+chosen per record: as filtering ends (``choose``), each matched user's ``c7n:retired-keys``
+becomes exactly the records the policy's filters choose, evaluated for each record, which
+is what ``restore-keys`` and ``delete-retired-keys`` act on. Tags with the lifecycle's prefix
+that cannot be trusted are listed in ``c7n:retired-keys-refused`` and logged, never acted on.
 """
 
 from __future__ import annotations
@@ -15,17 +18,25 @@ from typing import Any
 
 from c7n.utils import local_session, type_schema
 
-from c7n_keyage import aws, composition, policy_run
+from c7n_keyage import aws, policy_run
 from c7n_keyage.credential_report.fetch import PERMISSIONS as REPORT_PERMISSIONS
 from c7n_keyage.credential_report.reader import ReportFilter
-from c7n_keyage.lifecycle import plan, reads
+from c7n_keyage.dates import utcnow
+from c7n_keyage.lifecycle import plan, reads, rules, select
 from c7n_keyage.lifecycle.record import Record, format_time
-from c7n_keyage.names import DELETE, LOGGER, REFUSED_RECORDS, RETIRED_FILTER, RETIRED_KEYS, SOURCE
+from c7n_keyage.names import (
+    DELETE,
+    DELETE_AFTER,
+    LOGGER,
+    REFUSED_RECORDS,
+    RETIRED_FILTER,
+    RETIRED_KEYS,
+    SOURCE,
+    WITHIN_HOURS,
+)
 from c7n_keyage.options import MAX_DAYS, REPORT_OPTIONS
 
 log = logging.getLogger(LOGGER)
-WITHIN = "within-hours"
-DELETE_AFTER = "delete-after-days"
 OPTIONS = {
     "days": {
         "title": "Records of keys retired more than this many days ago (0: every record).",
@@ -39,7 +50,7 @@ OPTIONS = {
         "type": "string",
         "minLength": 1,
     },
-    WITHIN: {
+    WITHIN_HOURS: {
         "title": "Only records of keys retired less than this many hours ago.",
         "type": "integer",
         "minimum": 1,
@@ -55,7 +66,7 @@ OPTIONS = {
 }
 
 
-def entry(record: Record, state: plan.KeyState, delete_after: datetime | None) -> dict:
+def entry(record: Record, state: plan.KeyState, delete_after_days: int | None) -> dict:
     """One ``c7n:retired-keys`` entry: JSON-ready."""
     used = plan.used_since(record, state)
     found = {
@@ -68,21 +79,63 @@ def entry(record: Record, state: plan.KeyState, delete_after: datetime | None) -
     }
     if used is None:
         found["last_use_unknown"] = True
-    if delete_after is not None:
-        found["delete_after"] = format_time(delete_after)
+    if delete_after_days is not None:
+        found["delete_after"] = format_time(record.retired_at + timedelta(days=delete_after_days))
     return found
+
+
+def choose(manager: Any, resources: list[dict]) -> list[dict]:
+    """As a restore or delete policy's filtering ends: each matched user's
+    ``c7n:retired-keys`` is the records the policy's filters choose, evaluated for each
+    record (``select.py``); a user left with none, and no refused tag to show, is not
+    matched. Only records and key states this run read; no call."""
+    filters, read = manager.data.get("filters") or [], policy_run.lifecycle_reads(manager)
+    deletes = DELETE in rules.lifecycle_actions(manager.data)
+    grace = rules.grace_days(manager.data) if deletes else None
+    # The retired-keys filters set it: every matched user passed one of them.
+    now = policy_run.moment(manager, utcnow)
+    kept = []
+    for resource in resources:
+        found = read.get(resource["UserName"])
+        if not isinstance(found, reads.UserRecords):
+            continue
+        chosen = select.selected(
+            filters,
+            found.records,
+            now,
+            lambda path, resource=resource: policy_run.passed(manager, path, resource),
+        )
+        resource[RETIRED_KEYS] = [
+            entry(r, found.states.get(r.key_id, plan.GONE), grace) for r in chosen
+        ]
+        if resource[RETIRED_KEYS] or resource.get(REFUSED_RECORDS):
+            kept.append(resource)
+        else:
+            log.info(
+                "policy:%s user %s: the policy's filters, evaluated for each of its records, "
+                "choose none; nothing to act on",
+                policy_run.policy_name(manager),
+                resource["UserName"],
+            )
+    return kept
 
 
 class RetiredKeys(ReportFilter):
     """Find IAM users with access keys retired by ``retire-keys`` (key lifecycle).
 
     ``retire-keys`` records each key it disables as a tag on its user,
-    ``c7n-keyage:retired:<AccessKeyId>`` = ``<UTC time> <policy name>``. This filter
-    matches users with at least one such record, selected by:
+    ``c7n-keyage:retired:<AccessKeyId>`` = ``<UTC time> <policy name> last-used=<what the
+    retirement saw>``. This filter matches users with at least one such record, selected by:
 
     - ``days``: retired more than this many days ago (default 0: every record);
     - ``policy``: retired by the policy of this name;
     - ``within-hours``: retired less than this many hours ago (an incident restore).
+
+    In a policy with ``restore-keys`` or ``delete-retired-keys``, records are chosen one by
+    one: the policy's filters are evaluated for each record (each ``retired-keys`` by its
+    options, every other filter by the record's user, ``and``/``or``/``not`` combining
+    them), and ``c7n:retired-keys`` lists exactly the records chosen: a user's record of
+    one policy never brings along its record of another.
 
     ``delete-after-days`` (a report or notify policy only) names the grace of the policy
     that deletes retired keys, so that each entry says when its key will be deleted.
@@ -141,12 +194,12 @@ class RetiredKeys(ReportFilter):
         # On the report source, the report's too.
         return list(self.permissions) + (list(REPORT_PERMISSIONS) if self.on_report() else [])
 
-    def selects(self, record: Record, now: datetime) -> bool:
-        if "policy" in self.data and record.policy != self.data["policy"]:
-            return False
-        if WITHIN in self.data and not plan.younger_than(record, now, self.data[WITHIN]):
-            return False
-        return plan.older_than(record, now, self.data.get("days", 0))
+    def __init__(self, data, manager=None):
+        super().__init__(data, manager)
+        if manager is not None and rules.acts_on_records(manager.data):
+            filters = manager.data.get("filters") or []
+            policy_run.watch(manager, [path for path, _ in select.user_nodes(filters)])
+            policy_run.on_finish(manager, choose)
 
     def candidates(self, resources: list[dict]) -> list[dict]:
         """On the report source, the users whose report row has an inactive key."""
@@ -160,30 +213,21 @@ class RetiredKeys(ReportFilter):
             and any(not k.active and k.last_rotated is not None for k in row.keys)
         ]
 
-    def deletes(self) -> bool:
-        return any(a.get("type") == DELETE for a in composition.actions(self.policy_data()))
-
     def validate(self):
         super().validate()
-        if DELETE_AFTER in self.data and self.deletes():
-            raise self.invalid(
-                f"{DELETE_AFTER} is for policies that report or notify; in a policy with "
-                f"{DELETE} the grace is days, and delete_after follows from it"
-            )
+        if problems := rules.problems(self.policy_data()):
+            raise self.invalid("; ".join(problems))
         return self
 
-    def delete_after(self, record: Record) -> datetime | None:
-        """When the key is deleted: by this policy's grace, or the one the option names."""
-        if self.deletes():
-            days = composition.grace_days(self.policy_data())
-        elif DELETE_AFTER in self.data:
-            days = self.data[DELETE_AFTER]
-        else:
-            return None
-        return record.retired_at + timedelta(days=days)
+    def delete_after_days(self) -> int | None:
+        """After how many days from its retirement a key is deleted: by this policy's grace,
+        or the one the option names; None when the policy does not say."""
+        if DELETE in rules.lifecycle_actions(self.policy_data()):
+            return rules.grace_days(self.policy_data())
+        return self.data.get(DELETE_AFTER)
 
     def process(self, resources, event=None):
-        now = self.clock()
+        now = policy_run.moment(self.manager, self.clock)
         client = local_session(self.manager.session_factory).client("iam")
         reading = aws.Reading(
             self.policy_name(),
@@ -212,20 +256,17 @@ class RetiredKeys(ReportFilter):
     ) -> bool:
         """Write the records this filter selects (and the refused tags); whether the user
         then carries any."""
-        selected = [r for r in found.records if self.selects(r, now)]
+        selected = [r for r in found.records if select.passes(self.data, r, now)]
         if not selected and not found.problems:
             return False
-        entries = [
-            entry(r, found.states.get(r.key_id, plan.GONE), self.delete_after(r)) for r in selected
-        ]
+        days = self.delete_after_days()
+        entries = [entry(r, found.states.get(r.key_id, plan.GONE), days) for r in selected]
         refused = [{"tag": p.tag_key, "value": p.value, "reason": p.reason} for p in found.problems]
-        by_key = _same("access_key_id")
         resource[RETIRED_KEYS] = policy_run.merge(
-            entries, resource.get(RETIRED_KEYS), operator, by_key
+            entries, resource.get(RETIRED_KEYS), operator, _same_key
         )
-        resource[REFUSED_RECORDS] = policy_run.merge(
-            refused, resource.get(REFUSED_RECORDS), "or", _same("tag")
-        )
+        # The user's, not a record's: every filter of the run writes the same list.
+        resource[REFUSED_RECORDS] = refused
         if not (resource[RETIRED_KEYS] or resource[REFUSED_RECORDS]):
             return False
         # The report source's users carry no tags: later filters (exemptions) see the ones
@@ -260,5 +301,5 @@ class RetiredKeys(ReportFilter):
         return found
 
 
-def _same(field_name: str):
-    return lambda a, b: a[field_name] == b[field_name]
+def _same_key(a: dict, b: dict) -> bool:
+    return a["access_key_id"] == b["access_key_id"]

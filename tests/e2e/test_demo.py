@@ -144,18 +144,20 @@ def test_demo_keeps_the_key_used_since_the_report_and_says_why(demo_run):
 # The lifecycle runs on the account seeded afresh: gus's key is not used again there.
 RETIRED = STALE | {BACK}
 RECORD = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+LAST_USED = re.compile(r"last-used=(never|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
 
 
 def test_demo_retires_exactly_the_stale_keys_and_records_each(demo_run):
     rows = section(demo_run.stdout, "Retire: custodian run")
-    # user, key id, slot, before, after, record: "<time> <policy>" or "-"
+    # user, key id, slot, before, after, record: "<time> <policy> last-used=<...>" or "-"
     assert len(rows) == 9
     retired = {(r[0], r[2]) for r in rows if (r[3], r[4]) == ("Active", "Inactive")}
     assert retired == RETIRED
     assert all(r[3] == r[4] for r in rows if (r[0], r[2]) not in RETIRED)
     for row in rows:
         if (row[0], row[2]) in RETIRED:
-            assert RECORD.fullmatch(row[5]) and row[6:] == [demo_main.RETIRE], row
+            assert RECORD.fullmatch(row[5]) and row[6] == demo_main.RETIRE, row
+            assert len(row) == 8 and LAST_USED.fullmatch(row[7]), row
         else:
             assert row[5:] == ["-"], row
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import pathlib
 import shutil
+import time
 from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
 import time_machine
+from c7n.exceptions import PolicyValidationError
 
 from c7n_keyage.credential_report.fetch import utcnow
 from c7n_keyage.stale.access_key_unused import UserAccessKeyUnused
 from c7n_keyage.testing import (
+    CLOCK_FILE,
     REPEAT_FILE,
     Flight,
     load_policy,
@@ -227,9 +230,13 @@ def test_a_policy_judging_at_the_real_clock_is_told_why_it_asked_for_a_report(tm
 
     message = str(raised.value)
     assert message.startswith("unexpected call: iam.GenerateCredentialReport call 1 ")
-    assert "asked for a new credential report" in message
-    assert f"judges at {NOW.isoformat()} (recorded then, says placebo-clock.json)" in message
-    assert "flight.pin(policy)" in message
+    assert message.endswith(
+        "here an extra call is an error. The policy asked for a new credential report: the "
+        "recorded one looked older than its report_max_age at the time it judged. A policy "
+        "loaded with load_policy(data, flight) judges at "
+        f"{NOW.isoformat()} (recorded then, says placebo-clock.json); one loaded otherwise "
+        "judges at the real clock (pin it with flight.pin(policy))."
+    )
     assert REPEAT_FILE not in message
     assert flight.unexpected == [("iam.GenerateCredentialReport", 1)]
 
@@ -336,3 +343,121 @@ def test_a_recording_against_moto_replays_a_day_and_a_year_later(tmp_path, monke
             {"UserName": "bob", "AccessKeyId": ids["bob"][0], "Status": "Inactive"}
         ]
         assert flight.unexpected == []
+
+
+# --- what a flight and a loaded policy are made of ---
+
+
+def one_response(tmp_path: pathlib.Path, name: str = "flight") -> pathlib.Path:
+    fixtures = FixtureDir(name, tmp_path).add("iam", "ListUsers", ok({"Users": []}))
+    fixtures.write()
+    return fixtures.path
+
+
+def test_a_replay_never_carries_your_credentials(tmp_path, monkeypatch):
+    """Nothing is signed in a replay; were anything to be, it would not be with yours."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAYOURREALKEY00001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "your-secret")
+    credentials = replay(one_response(tmp_path)).session.get_credentials()
+    assert (credentials.access_key, credentials.secret_key) == ("placebo", "placebo")
+
+
+def test_replays_share_botocores_parsed_models(tmp_path):
+    first, second = replay(one_response(tmp_path, "a")), replay(one_response(tmp_path, "b"))
+    loaders = [f.session._session.get_component("data_loader") for f in (first, second)]
+    assert loaders[0] is loaders[1]
+    assert first.session is not second.session
+
+
+def test_a_replay_and_a_policy_take_the_region_given(tmp_path):
+    flight = replay(one_response(tmp_path), region="eu-west-1")
+    assert flight.session.region_name == "eu-west-1"
+    policy = load_policy(disable_policy(disable=True), flight, region="eu-west-1")
+    assert policy.options.region == "eu-west-1"
+    assert load_policy(disable_policy(disable=True), flight).options.region == "us-east-1"
+
+
+def test_a_policy_is_checked_against_the_json_schema_unless_told_not_to(tmp_path):
+    flight = replay(one_response(tmp_path))
+    # The schema's boolean; remove-keys' own validate() reads only whether it is set.
+    data = disable_policy(matched="yes")
+    with pytest.raises(PolicyValidationError, match="'yes' is not of type 'boolean'"):
+        load_policy(data, flight)
+    assert load_policy(data, flight, validate=False).name == "stale-keys"
+
+
+def test_a_cache_keeps_custodians_default_period(tmp_path):
+    flight = replay(one_response(tmp_path))
+    options = load_policy(disable_policy(disable=True), flight, cache="memory").options
+    assert (options.cache, options.cache_period) == ("memory", 15)
+
+
+def test_an_output_directory_gets_custodians_run_log(tmp_path):
+    path = recorded_copy(tmp_path, NOW)
+    load_policy(disable_policy(disable=True), replay(path), output_dir=str(tmp_path / "out")).run()
+    written = {p.name for p in (tmp_path / "out" / "stale-keys").iterdir()}
+    assert {"custodian-run.log", "resources.json"} <= written
+
+
+def test_a_missing_flight_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError) as missing:
+        replay(tmp_path / "nowhere")
+    assert str(missing.value) == f"no recorded responses at {tmp_path / 'nowhere'}"
+
+
+def test_a_single_response_repeats_from_the_second_call(tmp_path):
+    fixtures = FixtureDir("once", tmp_path).add("iam", "ListUsers", ok({"Users": []}))
+    fixtures.repeat("iam", "ListUsers").write()
+    iam = replay(fixtures.path).session.client("iam")
+    assert [iam.list_users()["Users"] for _ in range(3)] == [[], [], []]
+
+
+def test_a_recording_is_noted_in_utc_and_may_be_made_again(tmp_path, monkeypatch):
+    """The note says when, in UTC whatever the machine's zone; the folder is made with its
+    parents, and recording again into it is fine."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        path = tmp_path / "new" / "flight"
+        before = datetime.now(timezone.utc)
+        flight = record(path, boto3.Session(region_name="us-east-1"))
+        record(path, boto3.Session(region_name="us-east-1"))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    noted = datetime.fromisoformat(json.loads((path / CLOCK_FILE).read_text())["recorded"])
+    assert before <= noted <= datetime.now(timezone.utc)
+    assert flight.clock.describe() == "the real clock: recording now"
+
+
+def test_a_recorded_response_is_written_as_it_replays(tmp_path):
+    """Sorted keys, two-space indents, a final line break: a recording diffs cleanly."""
+    flight = record(tmp_path / "flight", boto3.Session(region_name="us-east-1"))
+    flight.pill.save_response("iam", "ListUsers", {"Users": [], "IsTruncated": False}, 200)
+    text = (tmp_path / "flight" / "iam.ListUsers_1.json").read_text()
+    data = {"data": {"IsTruncated": False, "Users": []}, "status_code": 200}
+    assert text == json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def test_a_clock_says_where_it_comes_from(tmp_path):
+    path = recorded_copy(tmp_path, None)
+    assert replay(path).clock.describe() == (
+        f"{(NOW - timedelta(hours=2)).isoformat()} (the newest recorded report's GeneratedTime)"
+    )
+    (path / CLOCK_FILE).write_text(json.dumps({"recorded": "last tuesday"}))
+    with pytest.raises(ValueError) as refused:
+        replay(path)
+    assert str(refused.value) == f"{path / CLOCK_FILE}: 'recorded' is not an ISO 8601 time"
+
+
+def test_an_unexpected_call_says_what_to_do(tmp_path):
+    path = one_response(tmp_path)
+    iam = replay(path).session.client("iam")
+    iam.list_users()
+    with pytest.raises(UnexpectedCall) as raised:
+        iam.list_users()
+    assert str(raised.value).endswith(
+        "Placebo would have wrapped around to _1; here an extra call is an error. If the "
+        "scenario answers this call the same way for ever on purpose, list it in "
+        "placebo-repeat.json."
+    )

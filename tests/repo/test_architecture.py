@@ -41,6 +41,8 @@ PURE = {
     "stale.findings",
     "lifecycle.record",
     "lifecycle.plan",
+    "lifecycle.select",
+    "lifecycle.rules",
 }
 HEAVY = ("c7n", "c7n_org", "c7n_mailer", "boto3", "botocore", "placebo")
 

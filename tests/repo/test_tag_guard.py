@@ -18,14 +18,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from c7n_keyage.lifecycle.record import PREFIX, format_record
+from c7n_keyage.lifecycle.record import PREFIX, Seen, format_record
 from tests.support.paths import REPO
 
 SNIPPET = json.loads((REPO / "docs" / "keyage-tag-guard-scp.json").read_text())
 CUSTODIAN_ROLE = "arn:aws:iam::111111111111:role/custodian-keyage"
 # The tag key a retirement writes, as the lifecycle formats it.
 RECORD, _ = format_record(
-    "AKIAEXAMPLE000000001", datetime(2026, 12, 2, 12, tzinfo=timezone.utc), "retire-90"
+    "AKIAEXAMPLE000000001", datetime(2026, 12, 2, 12, tzinfo=timezone.utc), "retire-90", Seen(None)
 )
 
 

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from c7n_keyage.lifecycle.record import format_record
+from c7n_keyage.lifecycle.record import Seen, format_record
 from tests.support.placebo_fixtures import (
     FLAGGED_USERS,
     NOW,
+    USERS,
     FixtureDir,
     add_users,
     credential_report,
     days_ago,
     error,
+    list_access_keys,
     ok,
     report_csv,
     report_row,
@@ -31,10 +33,14 @@ from tests.support.placebo_fixtures import (
 )
 
 POLICY = "iam-retire-stale-keys"
+# A key of bob-stale's deleted by hand, its record left.
+GONE_KEY = "AKIAEXAMPLEBOBGONE01"
 
 
-def record(key_id: str, when: datetime, policy: str = POLICY) -> dict:
-    key, value = format_record(key_id, when, policy)
+def record(key_id: str, when: datetime, saw: float | None, policy: str = POLICY) -> dict:
+    """The record of ``key_id``, retired at ``when`` having seen it last used ``saw`` days
+    ago (None: never)."""
+    key, value = format_record(key_id, when, policy, Seen(None if saw is None else days_ago(saw)))
     return {"Key": key, "Value": value}
 
 
@@ -47,26 +53,26 @@ def _key(key_id: str, created: float, used: float | None, active: bool) -> dict:
     }
 
 
-# user -> (tags, live keys)
+# user -> (tags, live keys); each record saw the last use its key has now, but ret-used's.
 LIFECYCLE = {
     "ret-due": (
-        [record("AKIALIFEDUE000000001", days_ago(40))],
+        [record("AKIALIFEDUE000000001", days_ago(40), 200)],
         [_key("AKIALIFEDUE000000001", 400, 200, False)],
     ),
     "ret-recent": (
-        [record("AKIALIFERECENT000001", days_ago(10)), {"Key": "team", "Value": "data"}],
+        [record("AKIALIFERECENT000001", days_ago(10), 150), {"Key": "team", "Value": "data"}],
         [_key("AKIALIFERECENT000001", 400, 150, False)],
     ),
     "ret-reenabled": (
-        [record("AKIALIFEREENABLED001", days_ago(40))],
+        [record("AKIALIFEREENABLED001", days_ago(40), 200)],
         [_key("AKIALIFEREENABLED001", 400, 1, True)],
     ),
     "ret-gone": (
-        [record("AKIALIFEGONE00000001", days_ago(40))],
+        [record("AKIALIFEGONE00000001", days_ago(40), None)],
         [_key("AKIALIFEGONE00000002", 5, None, True)],
     ),
     "ret-used": (
-        [record("AKIALIFEUSED00000001", days_ago(40))],
+        [record("AKIALIFEUSED00000001", days_ago(40), 200)],
         [_key("AKIALIFEUSED00000001", 400, 20, False)],
     ),
     "ret-untrusted": (
@@ -82,8 +88,8 @@ LIFECYCLE = {
     "ret-none": ([{"Key": "team", "Value": "web"}], [_key("AKIALIFENONE00000001", 9, 1, True)]),
     "ret-today": (
         [
-            record("AKIALIFETODAY0000001", NOW - timedelta(hours=2)),
-            record("AKIALIFETODAY0000002", NOW - timedelta(hours=3), "another-policy"),
+            record("AKIALIFETODAY0000001", NOW - timedelta(hours=2), 100),
+            record("AKIALIFETODAY0000002", NOW - timedelta(hours=3), 100, "another-policy"),
         ],
         [
             _key("AKIALIFETODAY0000001", 300, 100, False),
@@ -164,21 +170,58 @@ def busy() -> dict:
 
 
 def lifecycle_fixtures() -> list[FixtureDir]:
-    return action_fixtures() + denial_fixtures()
+    return action_fixtures() + denial_fixtures() + unreadable_fixtures()
 
 
 def action_fixtures() -> list[FixtureDir]:
     """Retire (and its failures between the two calls), delete, restore."""
     retire = with_listed_keys(standard("test_retire_keys_records_then_disables"))
-    calls(retire, *["TagUser", "UpdateAccessKey"] * len(FLAGGED_USERS))
-    # bob: recording denied; dave: disabling fails, the record is taken back; erin: disabling
-    # fails and taking the record back fails too.
+    for _ in FLAGGED_USERS:
+        calls(retire, "TagUser", "UpdateAccessKey").add("iam", "ListUserTags", no_tags())
+    return [retire, *retire_failure_fixtures(), *record_action_fixtures()]
+
+
+def no_tags(*tags: dict) -> dict:
+    return ok({"Tags": list(tags), "IsTruncated": False})
+
+
+def service_failure() -> dict:
+    return error(500, "ServiceFailure", "the request failed (its effect is unknown)")
+
+
+def retire_failure_fixtures() -> list[FixtureDir]:
+    """Failures between retire-keys' calls, and records of keys gone."""
+    # bob: recording denied (the record is taken back all the same); dave: disabling fails,
+    # the key reads Active, the record is taken back; erin: the same, and taking the record
+    # back fails too.
     failing = with_listed_keys(standard("test_retire_keys_failures_leave_no_half_state"))
     failing.add("iam", "TagUser", denied("TagUser"))
+    calls(failing, "UntagUser").add("iam", "ListUserTags", no_tags())
     calls(failing, "TagUser").add("iam", "UpdateAccessKey", busy())
-    calls(failing, "UntagUser", "TagUser").add("iam", "UpdateAccessKey", busy())
-    failing.add("iam", "UntagUser", denied("UntagUser"))
+    failing.add("iam", "ListAccessKeys", list_access_keys("dave-abandoned"))
+    calls(failing, "UntagUser").add("iam", "ListUserTags", no_tags())
+    calls(failing, "TagUser").add("iam", "UpdateAccessKey", busy())
+    failing.add("iam", "ListAccessKeys", list_access_keys("erin-two-keys"))
+    failing.add("iam", "UntagUser", denied("UntagUser")).add("iam", "ListUserTags", no_tags())
 
+    # bob: the disabling took effect, its answer lost: the key reads Inactive; bob also holds
+    # the record of a key gone. dave: disabling fails and the key cannot be read: the record
+    # stays. erin: TagUser's answer is lost: the record is taken back.
+    lost = with_listed_keys(standard("test_retire_keys_looks_before_taking_a_record_back"))
+    calls(lost, "TagUser").add("iam", "UpdateAccessKey", service_failure())
+    bob = [{**k, "active": False} for k in USERS["bob-stale"]]
+    lost.add("iam", "ListAccessKeys", list_access_keys("bob-stale", bob))
+    gone = record(GONE_KEY, days_ago(5), None)
+    calls(lost.add("iam", "ListUserTags", no_tags(gone)), "UntagUser")
+    calls(lost, "TagUser").add("iam", "UpdateAccessKey", service_failure())
+    lost.add("iam", "ListAccessKeys", service_failure()).add("iam", "ListUserTags", no_tags())
+    lost.add("iam", "TagUser", service_failure())
+    calls(lost, "UntagUser").add("iam", "ListUserTags", no_tags())
+    return [failing, lost]
+
+
+def record_action_fixtures() -> list[FixtureDir]:
+    """Delete, restore, and restores that choose records by policy and by user."""
     delete = lifecycle_account("test_delete_retired_keys_after_grace")
     # ret-due deleted; ret-reenabled and ret-gone: records removed; ret-used kept.
     calls(delete, "DeleteAccessKey", "UntagUser", "UntagUser", "UntagUser")
@@ -190,7 +233,12 @@ def action_fixtures() -> list[FixtureDir]:
     incident = lifecycle_account("test_incident_restore_one_policy_last_day")
     calls(incident, "UpdateAccessKey", "UntagUser")
 
-    return [retire, failing, delete, restore, incident]
+    # Every record, and an or: of another policy's records and a user tagged team=data:
+    # ret-recent's record (its user is tagged) and ret-today's second (another-policy's).
+    per_record = lifecycle_account("test_restore_chooses_each_record_by_its_own_filters")
+    calls(per_record, *["UpdateAccessKey", "UntagUser"] * 2)
+
+    return [delete, restore, incident, per_record]
 
 
 def denial_fixtures() -> list[FixtureDir]:
@@ -229,6 +277,36 @@ def denial_fixtures() -> list[FixtureDir]:
     read_records(on_report, "ret-due")
     calls(on_report, "DeleteAccessKey", "UntagUser")
     return [some_denied, all_denied, untag_denied, on_report]
+
+
+def reads_failing(name: str, answer: dict) -> FixtureDir:
+    """ret-due, whose recorded key's last use is answered with ``answer``, and ret-reenabled,
+    read as usual (its key is active again: its record is removed)."""
+    fixtures = add_users(FixtureDir(name), ["ret-due", "ret-reenabled"])
+    fixtures.add("iam", "ListUserTags", ok({"Tags": LIFECYCLE["ret-due"][0], "IsTruncated": False}))
+    fixtures.add("iam", "ListAccessKeys", list_keys("ret-due", LIFECYCLE["ret-due"][1]))
+    fixtures.add("iam", "GetAccessKeyLastUsed", answer)
+    return read_records(fixtures, "ret-reenabled")
+
+
+def unreadable_fixtures() -> list[FixtureDir]:
+    """A recorded key's last use that cannot be read, or is denied; a record that cannot
+    be removed."""
+    failing = reads_failing(
+        "test_a_key_whose_last_use_cannot_be_read_is_never_deleted",
+        error(500, "ServiceFailure", "the request failed"),
+    )
+    calls(failing, "UntagUser")
+    some = reads_failing("test_denied_last_use_of_some_users", denied("GetAccessKeyLastUsed"))
+    calls(some, "UntagUser")
+    every = add_users(FixtureDir("test_denied_last_use_of_every_user"), ["ret-due"])
+    every.add("iam", "ListUserTags", ok({"Tags": LIFECYCLE["ret-due"][0], "IsTruncated": False}))
+    every.add("iam", "ListAccessKeys", list_keys("ret-due", LIFECYCLE["ret-due"][1]))
+    every.add("iam", "GetAccessKeyLastUsed", denied("GetAccessKeyLastUsed"))
+    # ret-gone's record cannot be removed (its key is gone).
+    stuck = add_users(FixtureDir("test_a_record_that_cannot_be_removed_is_failed"), ["ret-gone"])
+    read_records(stuck, "ret-gone").add("iam", "UntagUser", denied("UntagUser"))
+    return [failing, some, every, stuck]
 
 
 def main() -> None:

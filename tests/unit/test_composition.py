@@ -59,34 +59,6 @@ MATCHED = (
     "user, not only the stale ones"
 )
 
-NEEDS_AKU = (
-    "retire-keys needs an access-key-unused filter in the policy: it retires exactly the keys "
-    "that filter confirmed stale on the live API (c7n:matched-keys)"
-)
-WITH_REMOVE = (
-    "retire-keys and remove-keys cannot share a policy: both act on the same keys, and a key "
-    "removed without its record could not be restored"
-)
-GRACE = (
-    "delete-retired-keys needs a grace period: set days (1 or more) on the retired-keys "
-    "filter, e.g. days: 30 deletes keys retired more than 30 days ago and unused since"
-)
-
-
-def ONE_OF(names: str) -> str:  # noqa: N802 - reads as the constants beside it
-    return (
-        f"one lifecycle action per policy, not {names}: each acts on the keys as its filters "
-        "saw them, so a second one would act on keys the first changed"
-    )
-
-
-def NEEDS_RETIRED(name: str) -> str:  # noqa: N802
-    return (
-        f"{name} needs a retired-keys filter in the policy, not inside not: or or: (it acts on "
-        "the records that filter matched, and on nothing else)"
-    )
-
-
 CASES = [
     # (filters, actions, phrases of the reasons, in order)
     ([AKU], [REMOVE], []),
@@ -115,33 +87,14 @@ CASES = [
     ([AKU], [{"type": "delete", "options": ["console-access"]}], []),
     ([AKU], [{"type": "remove-keys"}], [MATCHED]),
     ([AKU], [{"type": "remove-keys", "matched": False}], [MATCHED]),
-    # The key lifecycle: one action per policy, each with the filter it acts on.
+    # Retiring acts on keys: the same rules.
     ([AKU], [RETIRE], []),
     ([AKU, TAG], [RETIRE, {"type": "notify"}], []),
-    ([RETIRED], [RESTORE], []),
-    ([RETIRED], [PURGE], []),
-    ([TAG, {"and": [RETIRED]}], [PURGE], []),
-    ([TAG], [RETIRE], [NEEDS_AKU]),
-    ([AKU], [RETIRE, REMOVE], [WITH_REMOVE]),
     ([{"not": [AKU]}], [RETIRE], [NOT]),
     ([{"or": [AKU, TAG]}], [RETIRE], [OR]),
-    ([AKU, RETIRED], [RETIRE, PURGE], [ONE_OF("retire-keys, delete-retired-keys")]),
-    ([RETIRED], [RESTORE, PURGE], [ONE_OF("restore-keys, delete-retired-keys")]),
-    ([TAG], [RESTORE], [NEEDS_RETIRED("restore-keys")]),
-    ([{"not": [RETIRED]}], [PURGE], [NEEDS_RETIRED("delete-retired-keys")]),
-    ([{"or": [RETIRED, TAG]}], [RESTORE], [NEEDS_RETIRED("restore-keys")]),
-    (
-        [TAG],
-        [RESTORE, PURGE],
-        [
-            ONE_OF("restore-keys, delete-retired-keys"),
-            NEEDS_RETIRED("restore-keys and delete-retired-keys"),
-        ],
-    ),
-    ([{"type": "retired-keys", "days": 1}], [PURGE], []),
-    ([{"type": "retired-keys"}], [PURGE], [GRACE]),
-    ([{"type": "retired-keys", "days": 0}], [PURGE], [GRACE]),
-    ([{"type": "retired-keys"}], [RESTORE], []),
+    # Restoring and deleting do not act on matched keys (lifecycle/rules.py has their rules).
+    ([TAG], [RESTORE], []),
+    ([{"not": [RETIRED]}], [PURGE], []),
     # Report only: every composition has c7n's own meaning; nothing is refused...
     ([{"not": [AKU]}], [], []),
     ([{"or": [AKU, TAG]}], [{"type": "notify"}], []),
@@ -155,15 +108,6 @@ CASES = [
 def test_compositions(filters, actions, reasons):
     policy = {"name": "p", "resource": "iam-user", "filters": filters, "actions": actions}
     assert composition.problems(policy) == reasons
-
-
-def test_grace_is_the_largest_days_of_the_retired_keys_filters_every_user_passed():
-    filters = [RETIRED, {"and": [{"type": "retired-keys", "days": 45}]}]
-    assert composition.grace_days({"filters": filters}) == 45
-    assert (
-        composition.grace_days({"filters": [{"or": [{"type": "retired-keys", "days": 90}]}]}) == 0
-    )
-    assert composition.grace_days({"filters": [{"type": "retired-keys"}]}) == 0
 
 
 def test_retire_keys_acts_on_keys():

@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from tests.support.lambda_runner import build, invoke, load_lambda
+from tests.support.lifecycle_e2e import backdate_record
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 from tests.support.paths import REPO
 from tests.support.stock_cli import CUSTODIAN, Run, c7n_org, custodian, environment
@@ -86,13 +87,6 @@ def records(local: LocalIAM, account: str | None = None) -> dict[str, dict[str, 
     return found
 
 
-def backdate(local: LocalIAM, user: str, key_id: str, days: float, policy: str = RETIRE_NAME):
-    """Rewrite a key's record as if it had been retired ``days`` ago."""
-    when = datetime.now(timezone.utc) - timedelta(days=days)
-    value = f"{when.strftime('%Y-%m-%dT%H:%M:%SZ')} {policy}"
-    local.client().tag_user(UserName=user, Tags=[{"Key": PREFIX + key_id, "Value": value}])
-
-
 def key_changes(run: Run) -> list[tuple[str, str, str]]:
     """``(action, user, key id)`` of every call that changed a key or a record, in order;
     a record is named by the key ID in its tag key."""
@@ -135,12 +129,22 @@ def stamp() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def assert_record(value: str, policy: str, start: datetime, end: datetime) -> None:
-    """``<UTC time to the second>Z <policy>``, timed within the run."""
-    when, name = value.split(" ", 1)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", when), value
-    assert name == policy
+TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
+def assert_record(value: str, policy: str, start: datetime, end: datetime, seen: str) -> None:
+    """``<UTC time to the second>Z <policy> last-used=<seen>``, timed within the run."""
+    when, name, last = value.split(" ")
+    assert re.fullmatch(TIME, when), value
+    assert name == policy and last == f"last-used={seen}", value
     assert start <= datetime.fromisoformat(when) <= end, (value, start, end)
+
+
+def last_use(local: LocalIAM, key_id: str) -> str:
+    """The key's last use as a record writes it: a UTC time to the second, or never."""
+    used = local.client().get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
+    when = used.get("LastUsedDate")
+    return "never" if when is None else when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def pairs(changes: list[tuple[str, str, str]]) -> list[tuple[tuple, tuple]]:
@@ -165,6 +169,7 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
         retired = custodian(local, retire, today)
         end = stamp()
         after_retire = (local.key_states(), records(local))
+        seen = {key: last_use(local, key) for _, key in keys(ids, STALE)}
         again = custodian(local, retire, today)
         dry_restore = custodian(local, restore, today, "--dryrun")
         after_dry_restore = (local.key_states(), records(local))
@@ -178,7 +183,7 @@ def test_retire_then_restore_in_one_step(tmp_path, source):
 
     expected = keys(ids, STALE)
     check_retire_dry_run(dry, after_dry, before, expected)
-    found = check_retired(retired, after_retire, before, expected, (start, end))
+    found = check_retired(retired, after_retire, before, expected, (start, end, seen))
     # The retired keys are inactive: a second run finds nothing to retire.
     again.assert_clean()
     assert again.operations(*KEY_CALLS) == []
@@ -202,7 +207,8 @@ def check_retire_dry_run(dry: Run, after: tuple, before: dict, expected: set) ->
 
 def check_retired(retired: Run, after: tuple, before: dict, expected: set, when: tuple) -> dict:
     """Retire: per key, the record first, then the key disabled; exactly the stale keys.
-    Returns the records written."""
+    ``when`` is ``(start, end, {key: its last use})``. Returns the records written."""
+    start, end, seen = when
     retired.assert_clean()
     steps = pairs(key_changes(retired))
     assert {(tag[1], tag[2]) for tag, _ in steps} == expected
@@ -217,12 +223,15 @@ def check_retired(retired: Run, after: tuple, before: dict, expected: set, when:
     }
     assert {(u, k) for u, ks in found.items() for k in ks} == expected
     for ks in found.values():
-        for value in ks.values():
-            assert_record(value, RETIRE_NAME, *when)
+        for key, value in ks.items():
+            assert_record(value, RETIRE_NAME, start, end, seen[key])
+    assert {seen[k] == "never" for _, k in expected} == {True, False}
     assert outcomes(retired, RETIRE_NAME, RETIRE_RESULTS) == {k: "retired" for k in expected}
-    # Two writes per key; the live check reads only the flagged users' keys; no tags read.
-    count, n = retired.count(), len(expected)
-    assert (count["TagUser"], count["UpdateAccessKey"], count["ListUserTags"]) == (n, n, 0)
+    # Two writes per key; the live check reads only the flagged users' keys; each user acted
+    # on has its tags read once (for records of keys gone: none here).
+    count, n, users = retired.count(), len(expected), len({u for u, _ in expected})
+    assert (count["TagUser"], count["UpdateAccessKey"], count["ListUserTags"]) == (n, n, users)
+    assert count["UntagUser"] == 0
     assert sorted(c.params["UserName"] for c in retired.operations("ListAccessKeys")) == sorted(
         {user for user, _ in expected}
     )
@@ -370,8 +379,8 @@ def change_by_hand(local: LocalIAM, ids: dict) -> dict[str, tuple[str, str]]:
     )
     iam.delete_access_key(UserName=hand["gone"][0], AccessKeyId=hand["gone"][1])
     for part in ("reenabled", "gone", "used", "untouched"):
-        backdate(local, *hand[part], 31)
-    backdate(local, *hand["recent"], 10)
+        backdate_record(local, *hand[part], 31)
+    backdate_record(local, *hand["recent"], 10)
     local.use_key(*hand["used"], when=datetime.now(timezone.utc) - timedelta(days=5))
     return hand
 
@@ -479,7 +488,8 @@ def test_a_failed_recovery_is_named_and_cleaned_up_later_without_touching_the_ke
 
 def test_a_failed_record_disables_nothing(tmp_path):
     """TagUser fails: the key is never disabled (a disabled key without its record could
-    not be restored in one step)."""
+    not be restored in one step), and the record is taken back (UntagUser), as a TagUser
+    whose answer is lost may have written it."""
     retire = sample(LIFECYCLE, RETIRE_NAME)
     with LocalIAM(aws_like_report=False) as local:
         ids = local.seed(ACCOUNT)
@@ -491,7 +501,10 @@ def test_a_failed_record_disables_nothing(tmp_path):
     failed = ("stale", ids["stale"][0])
     assert run.returncode == 0, run.log
     assert "iam:TagUser" in run.log
-    assert [c for c in key_changes(run) if c[1:] == failed] == [("TagUser", *failed)]
+    assert [c for c in key_changes(run) if c[1:] == failed] == [
+        ("TagUser", *failed),
+        ("UntagUser", *failed),
+    ]
     assert states["stale"] == {failed[1]: "Active"} and "stale" not in found
     others = keys(ids, STALE) - {failed}
     assert {(u, k) for u, ks in found.items() for k in ks} == others

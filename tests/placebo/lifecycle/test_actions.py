@@ -1,9 +1,10 @@
 """The key lifecycle on replayed API responses: the calls made, in order, and not made.
 
 Scenarios in ``tests/support/placebo_lifecycle.py``: the standard account's stale keys retired,
-failures between retire-keys' two calls, and an account with records in every state
-(due, within the grace, re-enabled by hand, deleted by hand, used while retired, not
-trusted, none, made today by two policies), restored, deleted, or previewed by a dry run.
+failures between retire-keys' two calls (refused, or taking effect with the answer lost),
+and an account with records in every state (due, within the grace, re-enabled by hand,
+deleted by hand, used while retired, not trusted, none, made today by two policies),
+restored, deleted, chosen record by record, or previewed by a dry run.
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ from __future__ import annotations
 import json
 import logging
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from c7n.exceptions import PolicyExecutionError, PolicyValidationError
 
+from c7n_keyage import aws, policy_run
+from c7n_keyage.testing import load_policy
 from tests.support.placebo_fixtures import FLAGGED_USERS
-from tests.support.placebo_lifecycle import LIFECYCLE, POLICY
+from tests.support.placebo_lifecycle import GONE_KEY, LIFECYCLE, POLICY
 from tests.support.policies import DELETE, LIVE_CALLS, REPORT_CALLS, RESTORE, RETIRE
 
 STAMP = "2026-11-01T12:00:00Z " + POLICY
@@ -23,6 +29,12 @@ STALE = {
     "bob-stale": "AKIAEXAMPLEBOB000001",
     "dave-abandoned": "AKIAEXAMPLEDAVE00001",
     "erin-two-keys": "AKIAEXAMPLEERIN00002",
+}
+# What the live read saw of each stale key's last use: 200 days ago, never, 150 days ago.
+SAW = {
+    "bob-stale": "last-used=2026-04-15T12:00:00Z",
+    "dave-abandoned": "last-used=never",
+    "erin-two-keys": "last-used=2026-06-04T12:00:00Z",
 }
 USERS = list(LIFECYCLE)
 # The retired-keys filter's reads: ListUsers and GetUser (describe), then per user its
@@ -54,20 +66,24 @@ def results_of(tmp_path, data: dict) -> list[dict]:
 def test_retire_keys_records_then_disables(replay, frozen, run_policy, tmp_path):
     policy = run_policy(RETIRE, replay)
 
-    assert replay.operations() == REPORT_CALLS + LIVE_CALLS + ["TagUser", "UpdateAccessKey"] * 3
+    each = ["TagUser", "UpdateAccessKey", "ListUserTags"]
+    assert replay.operations() == REPORT_CALLS + LIVE_CALLS + each * 3
     assert replay.params("TagUser") == [
-        {"UserName": u, "Tags": [{"Key": f"c7n-keyage:retired:{k}", "Value": STAMP}]}
+        {"UserName": u, "Tags": [{"Key": f"c7n-keyage:retired:{k}", "Value": f"{STAMP} {SAW[u]}"}]}
         for u, k in STALE.items()
     ]
     assert replay.params("UpdateAccessKey") == [
         {"UserName": u, "AccessKeyId": k, "Status": "Inactive"} for u, k in STALE.items()
     ]
-    assert not {"UntagUser", "DeleteAccessKey", "ListUserTags"} & set(replay.operations())
+    # One look per user acted on, for records of keys gone: none here.
+    assert replay.params("ListUserTags") == [{"UserName": u} for u in STALE]
+    assert not {"UntagUser", "DeleteAccessKey"} & set(replay.operations())
     # c7n writes the action's per-key results beside the resources.
     results = results_of(tmp_path, RETIRE)
     assert outcomes(results) == [(u, k, "retired") for u, k in STALE.items()]
     assert results[0]["reason"] == (
-        f"stale (unused); recorded as c7n-keyage:retired:{STALE['bob-stale']}={STAMP}"
+        f"stale (unused); recorded as c7n-keyage:retired:{STALE['bob-stale']}={STAMP} "
+        f"{SAW['bob-stale']}"
     )
     assert [r["UserName"] for r in policy.resources] == FLAGGED_USERS
 
@@ -78,28 +94,152 @@ def test_retire_keys_failures_leave_no_half_state(replay, frozen, run_policy, ca
     results = results_of(tmp_path, RETIRE)
 
     ops = replay.operations()[len(REPORT_CALLS + LIVE_CALLS) :]
-    # bob: recording denied, key left alone; dave: record, disable fails, record taken back;
-    # erin: the same, and taking the record back fails: an ERROR names the stray tag.
-    assert ops == ["TagUser"] + ["TagUser", "UpdateAccessKey", "UntagUser"] * 2
-    assert [p["UserName"] for p in replay.params("UntagUser")] == [
-        "dave-abandoned",
-        "erin-two-keys",
+    # bob: recording denied, the record taken back all the same, key left alone; dave:
+    # record, disable fails, the key reads Active, record taken back; erin: the same, and
+    # taking the record back fails: an ERROR names the stray tag.
+    looked = ["TagUser", "UpdateAccessKey", "ListAccessKeys", "UntagUser", "ListUserTags"]
+    assert ops == ["TagUser", "UntagUser", "ListUserTags"] + looked * 2
+    assert [p["UserName"] for p in replay.params("UntagUser")] == list(STALE)
+    assert replay.params("ListAccessKeys")[-2:] == [
+        {"UserName": "dave-abandoned"},
+        {"UserName": "erin-two-keys"},
     ]
     assert outcomes(results) == [(u, k, "failed") for u, k in STALE.items()]
     reasons = [r["reason"] for r in results]
-    assert reasons[0].startswith("access denied to iam:TagUser (AccessDenied): the role needs")
+    assert reasons[0] == (
+        "access denied to iam:TagUser (AccessDenied): the role needs iam:TagUser; key left "
+        "active; record taken back"
+    )
     assert reasons[1] == (
-        "UpdateAccessKey failed (EntityTemporarilyUnmodifiable); record taken back, key left active"
+        "UpdateAccessKey failed (EntityTemporarilyUnmodifiable); key left active; record taken back"
     )
     assert reasons[2].endswith(f"stray record c7n-keyage:retired:{STALE['erin-two-keys']} left")
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any(
-        "user erin-two-keys key AKIAEXAMPLEERIN00002: disabling failed and its record could "
-        "not be taken back (access denied to iam:UntagUser"
+        "user erin-two-keys key AKIAEXAMPLEERIN00002: UpdateAccessKey failed "
+        "(EntityTemporarilyUnmodifiable); key left active, and its record could not be taken "
+        "back (access denied to iam:UntagUser"
         in e
-        and f"stray tag c7n-keyage:retired:AKIAEXAMPLEERIN00002={STAMP}" in e
+        and "the tag c7n-keyage:retired:AKIAEXAMPLEERIN00002 may be left" in e
         for e in errors
     ), errors
+
+
+def test_retire_keys_looks_before_taking_a_record_back(replay, frozen, run_policy, tmp_path):
+    """A disabling whose answer is lost: the key reads Inactive, so it keeps its record (and
+    is retired); a key that cannot be read keeps its record too; a TagUser whose answer is
+    lost is taken back. A record of a key gone since is removed."""
+    run_policy(RETIRE, replay)
+    results = results_of(tmp_path, RETIRE)
+
+    assert replay.operations()[len(REPORT_CALLS + LIVE_CALLS) :] == [
+        *["TagUser", "UpdateAccessKey", "ListAccessKeys", "ListUserTags", "UntagUser"],
+        *["TagUser", "UpdateAccessKey", "ListAccessKeys", "ListUserTags"],
+        *["TagUser", "UntagUser", "ListUserTags"],
+    ]
+    assert [(p["UserName"], p["TagKeys"]) for p in replay.params("UntagUser")] == [
+        ("bob-stale", [f"c7n-keyage:retired:{GONE_KEY}"]),
+        ("erin-two-keys", [f"c7n-keyage:retired:{STALE['erin-two-keys']}"]),
+    ]
+    assert outcomes(results) == [
+        ("bob-stale", STALE["bob-stale"], "retired"),
+        ("bob-stale", GONE_KEY, "record-removed"),
+        ("dave-abandoned", STALE["dave-abandoned"], "failed"),
+        ("erin-two-keys", STALE["erin-two-keys"], "failed"),
+    ]
+    bob, gone, dave, erin = (r["reason"] for r in results)
+    assert bob.startswith(
+        "stale (unused); UpdateAccessKey failed (ServiceFailure), but the key reads Inactive: "
+        "the change took effect and its answer was lost; recorded as "
+    )
+    assert gone == "key gone"
+    assert dave == (
+        "UpdateAccessKey failed (ServiceFailure); the key's state cannot be read "
+        "(ListAccessKeys failed (ServiceFailure)), so its record "
+        f"c7n-keyage:retired:{STALE['dave-abandoned']}={STAMP} {SAW['dave-abandoned']} is kept"
+    )
+    assert erin == "TagUser failed (ServiceFailure); key left active; record taken back"
+
+
+def test_retire_keys_refuses_a_key_whose_last_use_this_run_did_not_read(replay_from, frozen):
+    """A matched key without this run's live read of its last use: its record could not say
+    what its retirement saw, so it is refused, and nothing is called."""
+    replay = replay_from("test_retire_keys_records_then_disables")
+    policy = load_policy(RETIRE, replay.session_factory)
+    (action,) = policy.resource_manager.actions
+    resource = {
+        "UserName": "bob-stale",
+        "c7n:matched-keys": [{"AccessKeyId": STALE["bob-stale"], "c7n:match-type": "x"}],
+    }
+    assert action.process([resource]) == [
+        {
+            "UserName": "bob-stale",
+            "AccessKeyId": STALE["bob-stale"],
+            "outcome": "refused",
+            "reason": "its last use was not read live in this run, and its record must say "
+            "what its retirement saw; key left active",
+        }
+    ]
+    assert replay.operations() == []
+
+
+def test_retire_keys_acts_on_the_matched_keys_only(replay_from, frozen):
+    """``c7n:matched-keys`` holds what every filter of the policy matched; a finding in
+    ``c7n:unused-keys`` beyond it (a key another filter excluded) is never retired. Each
+    result says why its key is stale: the finding's reasons, or that the live check
+    confirmed it when no finding names it."""
+    replay = replay_from("test_retire_keys_records_then_disables")
+    policy = load_policy(RETIRE, replay.session_factory)
+    (action,) = policy.resource_manager.actions
+    bob, confirmed, excluded = STALE["bob-stale"], "AKIAEXAMPLEBOB000008", "AKIAEXAMPLEBOB000009"
+    keys = (bob, confirmed, excluded)
+    listed = [{"AccessKeyId": k, "Status": "Active"} for k in keys]
+    policy_run.live_reads(policy.resource_manager)["bob-stale"] = aws.UserKeys(
+        listed, {k: {} for k in keys}
+    )
+    resource = {
+        "UserName": "bob-stale",
+        "c7n:matched-keys": [
+            {"AccessKeyId": k, "c7n:match-type": "access-key-unused"} for k in (bob, confirmed)
+        ],
+        "c7n:unused-keys": [
+            {"access_key_id": bob, "reasons": ["unused", "unrotated"]},
+            {"access_key_id": excluded, "reasons": ["never-used"]},
+        ],
+    }
+    results = action.process([resource])
+    assert [(r["AccessKeyId"], r["outcome"], r["reason"].split(";")[0]) for r in results] == [
+        (bob, "retired", "stale (unused+unrotated)"),
+        (confirmed, "retired", "stale (confirmed live)"),
+    ]
+    assert replay.operations() == ["TagUser", "UpdateAccessKey"] * 2 + ["ListUserTags"]
+    assert [p["AccessKeyId"] for p in replay.params("UpdateAccessKey")] == [bob, confirmed]
+
+
+def test_a_disable_that_failed_on_a_key_gone_takes_the_record_back(replay_from, frozen):
+    """UpdateAccessKey failed and the key is gone by the time it is looked at: its record
+    is taken back, saying so."""
+    replay = replay_from("test_retire_keys_records_then_disables")
+    (action,) = load_policy(RETIRE, replay.session_factory).resource_manager.actions
+    client = boto3.client(
+        "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    tag = "c7n-keyage:retired:AKIAEXAMPLE000000001"
+    error = ClientError({"Error": {"Code": "ServiceFailure"}}, "UpdateAccessKey")
+    results: list[dict] = []
+    with Stubber(client) as stub:
+        stub.add_response("list_access_keys", {"AccessKeyMetadata": []}, {"UserName": "u"})
+        stub.add_response("untag_user", {}, {"UserName": "u", "TagKeys": [tag]})
+        action.disable_failed(client, "u", tag[-20:], f"{tag}=v", "stale", error, results)
+        stub.assert_no_pending_responses()
+    assert results == [
+        {
+            "UserName": "u",
+            "AccessKeyId": "AKIAEXAMPLE000000001",
+            "outcome": "failed",
+            "reason": "UpdateAccessKey failed (ServiceFailure); key gone; record taken back",
+        }
+    ]
 
 
 def test_retire_keys_dry_run_changes_nothing(replay_from, frozen, run_policy, caplog):
@@ -136,12 +276,20 @@ def test_delete_retired_keys_after_grace(replay, frozen, run_policy, caplog, tmp
         ("ret-gone", ["c7n-keyage:retired:AKIALIFEGONE00000001"]),
     ]
     results = results_of(tmp_path, DELETE)
+    assert [(r["UserName"], r["AccessKeyId"]) for r in results] == [
+        ("ret-due", "AKIALIFEDUE000000001"),
+        ("ret-reenabled", "AKIALIFEREENABLED001"),
+        ("ret-gone", "AKIALIFEGONE00000001"),
+        ("ret-used", "AKIALIFEUSED00000001"),
+        ("ret-untrusted", "AKIALIFEFUTURE000001"),
+        ("ret-untrusted", "AKIALIFEGARBAGE00001"),
+    ]
     assert [(r["UserName"], r["outcome"], r["reason"]) for r in results] == [
         (
             "ret-due",
             "deleted",
-            f"retired 2026-09-22T12:00:00Z by {POLICY}, inactive and unused since, grace of 30 "
-            "days over",
+            f"retired 2026-09-22T12:00:00Z by {POLICY}, inactive and unused since (last use "
+            "2026-04-15T12:00:00Z, as its retirement saw it), grace of 30 days over",
         ),
         ("ret-reenabled", "record-removed", "key active again"),
         ("ret-gone", "record-removed", "key gone"),
@@ -243,6 +391,102 @@ def test_incident_restore_one_policy_last_day(replay, frozen, run_policy):
     ]
 
 
+PER_RECORD = dict(
+    RESTORE,
+    filters=[
+        {"type": "retired-keys"},
+        {"or": [{"type": "retired-keys", "policy": "another-policy"}, {"tag:team": "data"}]},
+    ],
+)
+
+
+def test_restore_chooses_each_record_by_its_own_filters(replay, frozen, run_policy, tmp_path):
+    """Every record, and an or: of another policy's records and a user tagged team=data:
+    c7n matches users by any record, but a key is restored only when its own record
+    satisfies the filters: ret-recent's (its user is tagged) and ret-today's second
+    (another-policy's), not ret-today's first nor any other user's."""
+    policy = run_policy(PER_RECORD, replay)
+
+    # c7n's or: gives its users in no set order.
+    assert replay.operations()[len(READS) :] == ["UpdateAccessKey", "UntagUser"] * 2
+    assert sorted(
+        (p["UserName"], p["AccessKeyId"], p["Status"]) for p in replay.params("UpdateAccessKey")
+    ) == [
+        ("ret-recent", "AKIALIFERECENT000001", "Active"),
+        ("ret-today", "AKIALIFETODAY0000002", "Active"),
+    ]
+    assert sorted(outcomes(results_of(tmp_path, PER_RECORD))) == [
+        ("ret-recent", "AKIALIFERECENT000001", "restored"),
+        ("ret-today", "AKIALIFETODAY0000002", "restored"),
+        ("ret-untrusted", "AKIALIFEFUTURE000001", "refused"),
+        ("ret-untrusted", "AKIALIFEGARBAGE00001", "refused"),
+    ]
+    # The output lists exactly the records acted on (a restore says nothing of deletion).
+    assert {r["UserName"]: r["c7n:retired-keys"] for r in policy.resources} == {
+        "ret-recent": [
+            {
+                "access_key_id": "AKIALIFERECENT000001",
+                "retired_at": "2026-10-22T12:00:00Z",
+                "policy": POLICY,
+                "status": "Inactive",
+                "used_since_retired": False,
+            }
+        ],
+        "ret-untrusted": [],
+        "ret-today": [
+            {
+                "access_key_id": "AKIALIFETODAY0000002",
+                "retired_at": "2026-11-01T09:00:00Z",
+                "policy": "another-policy",
+                "status": "Inactive",
+                "used_since_retired": False,
+            }
+        ],
+    }
+
+
+def test_a_user_none_of_whose_records_is_chosen_is_left_alone(
+    replay_from, frozen, run_policy, caplog, tmp_path
+):
+    """Records of another-policy, and an or: of POLICY's records and nobody's: c7n matches
+    ret-today (it holds one record of each), but no record of it is chosen: nothing is
+    restored, and the run says why."""
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    data = dict(
+        RESTORE,
+        filters=[
+            {"type": "retired-keys", "policy": "another-policy"},
+            {"or": [{"type": "retired-keys", "policy": p} for p in (POLICY, "nobody")]},
+        ],
+    )
+    replay = replay_from("test_restore_keys")
+    policy = run_policy(data, replay)
+
+    assert replay.operations() == READS
+    assert [r["UserName"] for r in policy.resources] == ["ret-untrusted"]
+    assert outcomes(results_of(tmp_path, data)) == [
+        ("ret-untrusted", "AKIALIFEFUTURE000001", "refused"),
+        ("ret-untrusted", "AKIALIFEGARBAGE00001", "refused"),
+    ]
+    assert (
+        "policy:iam-restore-retired-keys user ret-today: the policy's filters, evaluated for "
+        "each of its records, choose none; nothing to act on"
+    ) in [r.getMessage() for r in caplog.records]
+
+
+def test_a_dry_run_previews_the_records_chosen(replay_from, frozen, run_policy, caplog):
+    caplog.set_level(logging.INFO, logger="custodian.keyage")
+    replay = replay_from("test_restore_chooses_each_record_by_its_own_filters")
+    run_policy(PER_RECORD, replay, dryrun=True)
+
+    assert replay.operations() == READS
+    would = [r.getMessage() for r in caplog.records if " would restore " in r.getMessage()]
+    assert sorted(w.split(": ")[1] for w in would) == [
+        "would restore user ret-recent key AKIALIFERECENT000001",
+        "would restore user ret-today key AKIALIFETODAY0000002",
+    ]
+
+
 @pytest.mark.parametrize("data", [RESTORE, DELETE], ids=["restore", "delete"])
 def test_lifecycle_dry_run_changes_nothing(data, replay_from, frozen, run_policy, caplog):
     caplog.set_level(logging.INFO, logger="custodian.keyage")
@@ -280,10 +524,11 @@ def test_denied_tags_of_some_users(replay, frozen, run_policy, caplog):
     ]
     assert "ret-recent" not in [r["UserName"] for r in policy.resources]
     (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert error.startswith(
+    assert error == (
         "policy:iam-delete-retired-keys access denied reading the retirement records of 2 "
         "user(s): ret-none, ret-recent; the role running this policy needs iam:ListUserTags "
-        "and iam:ListAccessKeys and iam:GetAccessKeyLastUsed on them"
+        "and iam:ListAccessKeys and iam:GetAccessKeyLastUsed on them (an SCP or a permissions "
+        "boundary may deny it): their records are left alone; the other users' were read"
     )
 
 
@@ -298,12 +543,15 @@ def test_restore_when_untagging_is_denied(replay, frozen, run_policy, caplog, tm
     run_policy(RESTORE, replay)
     results = results_of(tmp_path, RESTORE)
     first, second = results[:2]
-    assert first["outcome"] == "restored"
-    assert first["reason"].endswith(
-        "its record c7n-keyage:retired:AKIALIFEDUE000000001 could not be removed (access denied "
-        "to iam:UntagUser (AccessDenied): the role needs iam:UntagUser)"
+    assert (first["AccessKeyId"], first["outcome"]) == ("AKIALIFEDUE000000001", "restored")
+    assert first["reason"] == (
+        f"retired 2026-09-22T12:00:00Z by {POLICY}; its record "
+        "c7n-keyage:retired:AKIALIFEDUE000000001 could not be removed (access denied to "
+        "iam:UntagUser (AccessDenied): the role needs iam:UntagUser)"
     )
-    assert (second["outcome"], second["reason"]) == (
+    assert (second["UserName"], second["AccessKeyId"], second["outcome"], second["reason"]) == (
+        "ret-recent",
+        "AKIALIFERECENT000001",
         "failed",
         f"UpdateAccessKey failed (EntityTemporarilyUnmodifiable); retired "
         f"2026-10-22T12:00:00Z by {POLICY}",
@@ -375,3 +623,126 @@ def test_delete_after_days_is_refused_where_the_grace_is_days(replay_from, run_p
         "that report or notify; in a policy with delete-retired-keys the grace is days, and "
         "delete_after follows from it"
     )
+
+
+@pytest.mark.parametrize(
+    "action, message",
+    [
+        (
+            {"type": "restore-keys", "policy": "someone-elses"},
+            "policy:iam-restore-retired-keys action restore-keys: policy: 'policy' was "
+            "unexpected; it takes no options",
+        ),
+        (
+            {"type": "delete-retired-keys", "tpye": "x"},
+            "policy:iam-restore-retired-keys action delete-retired-keys: tpye: 'tpye' was "
+            "unexpected; did you mean 'type'?",
+        ),
+        (
+            {"type": "restore-keys", "policy": "x", "days": 3},
+            "policy:iam-restore-retired-keys action restore-keys: policy: 'policy' was "
+            "unexpected; it takes no options; days: 'days' was unexpected; it takes no options",
+        ),
+    ],
+    ids=["restore-policy", "delete-typo", "two-options"],
+)
+def test_an_action_refuses_an_unknown_option_where_the_schema_is_skipped(
+    replay_from, action, message
+):
+    """c7n-org, Lambda and --skip-validation do not check the JSON schema: the action's own
+    validate() names the option (a restore that ignored ``policy:`` would restore every
+    record its filter chose)."""
+    replay = replay_from("test_restore_keys")
+    data = dict(RESTORE, filters=[{"type": "retired-keys", "days": 1}], actions=[action])
+    with pytest.raises(PolicyValidationError) as refused:
+        load_policy(data, replay.session_factory, validate=False)
+    assert str(refused.value) == message
+    assert replay.operations() == []
+
+
+# --- what cannot be read, or removed ---
+
+TWO_READS = (
+    ["ListUsers", "GetUser", "GetUser"]
+    + ["ListUserTags", "ListAccessKeys", "GetAccessKeyLastUsed"] * 2  # ret-due, ret-reenabled
+)
+
+
+def test_a_key_whose_last_use_cannot_be_read_is_never_deleted(
+    replay, frozen, run_policy, caplog, tmp_path
+):
+    """ret-due is due, but its last use cannot be read (an error other than a denial): its
+    state is unknown, so it is kept; never read as "never used"."""
+    policy = run_policy(DELETE, replay)
+
+    assert replay.operations() == TWO_READS + ["UntagUser"]
+    assert replay.params("UntagUser") == [
+        {"UserName": "ret-reenabled", "TagKeys": ["c7n-keyage:retired:AKIALIFEREENABLED001"]}
+    ]
+    assert [(r["UserName"], r["outcome"], r["reason"]) for r in results_of(tmp_path, DELETE)] == [
+        ("ret-due", "kept", "its last use cannot be read: never deleted"),
+        ("ret-reenabled", "record-removed", "key active again"),
+    ]
+    (entry,) = {r["UserName"]: r for r in policy.resources}["ret-due"]["c7n:retired-keys"]
+    assert entry["last_use_unknown"] is True and entry["used_since_retired"] is True
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        w.startswith(
+            "policy:iam-delete-retired-keys user ret-due: last use of retired key "
+            "AKIALIFEDUE000000001 could not be read ("
+        )
+        and "ServiceFailure" in w
+        for w in warnings
+    ), warnings
+
+
+def test_denied_last_use_of_some_users(replay, frozen, run_policy, caplog, tmp_path):
+    """The last use of ret-due's key is denied: ret-due is named in one ERROR and left
+    alone; the other user is acted on."""
+    policy = run_policy(DELETE, replay)
+
+    assert replay.operations() == TWO_READS + ["UntagUser"]
+    assert [r["UserName"] for r in policy.resources] == ["ret-reenabled"]
+    assert outcomes(results_of(tmp_path, DELETE)) == [
+        ("ret-reenabled", "AKIALIFEREENABLED001", "record-removed")
+    ]
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.startswith(
+        "policy:iam-delete-retired-keys access denied reading the retirement records of 1 "
+        "user(s): ret-due; the role running this policy needs iam:ListUserTags and "
+        "iam:ListAccessKeys and iam:GetAccessKeyLastUsed on them"
+    )
+
+
+def test_denied_last_use_of_every_user(replay, frozen, run_policy):
+    """Every user's read denied: the role lacks the permission, and the policy fails (it
+    would otherwise run green and never delete)."""
+    with pytest.raises(PolicyExecutionError, match="needs iam:ListUserTags and iam:ListAccess"):
+        run_policy(DELETE, replay)
+    assert replay.operations() == [
+        "ListUsers",
+        "GetUser",
+        "ListUserTags",
+        "ListAccessKeys",
+        "GetAccessKeyLastUsed",
+    ]
+
+
+def test_a_record_that_cannot_be_removed_is_failed(replay, frozen, run_policy, caplog, tmp_path):
+    """ret-gone's key is gone and its record cannot be removed: the result says failed, not
+    record-removed."""
+    run_policy(DELETE, replay)
+
+    assert replay.operations()[-3:] == ["ListUserTags", "ListAccessKeys", "UntagUser"]
+    assert [(r["outcome"], r["reason"]) for r in results_of(tmp_path, DELETE)] == [
+        (
+            "failed",
+            "access denied to iam:UntagUser (AccessDenied): the role needs iam:UntagUser; key gone",
+        )
+    ]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [
+        "policy:iam-delete-retired-keys delete-retired-keys: user ret-gone key "
+        "AKIALIFEGONE00000001: failed: access denied to iam:UntagUser (AccessDenied): the "
+        "role needs iam:UntagUser; key gone"
+    ]

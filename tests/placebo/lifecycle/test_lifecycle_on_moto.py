@@ -24,6 +24,8 @@ pytestmark = pytest.mark.slow
 
 T0 = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
 USERS = [UserSpec(name, [KeySpec(400, 200)]) for name in ("due", "reenabled", "gone", "used")]
+# What the retirement writes: when, by which policy, and the last use it saw (200 days before).
+RECORD = "2026-11-01T12:00:00Z retire-stale last-used=2026-04-15T12:00:00Z"
 RETIRE = {
     "name": "retire-stale",
     "resource": "iam-user",
@@ -72,9 +74,7 @@ def test_a_lifecycle_on_moto(local, tmp_path):
         retired = run(RETIRE, tmp_path / "retire")
         assert sorted(r["UserName"] for r in retired) == sorted(ids)
         assert local.key_states() == {u: {k: "Inactive"} for u, k in ids.items()}
-        assert records(iam, "due") == {
-            f"c7n-keyage:retired:{ids['due']}": "2026-11-01T12:00:00Z retire-stale"
-        }
+        assert records(iam, "due") == {f"c7n-keyage:retired:{ids['due']}": RECORD}
     # By hand, in the days after.
     with time_machine.travel(T0 + timedelta(days=2), tick=False):
         iam.update_access_key(UserName="reenabled", AccessKeyId=ids["reenabled"], Status="Active")
@@ -101,7 +101,7 @@ def test_a_lifecycle_on_moto(local, tmp_path):
             "due": {},
             "reenabled": {},
             "gone": {},
-            "used": {f"c7n-keyage:retired:{ids['used']}": "2026-11-01T12:00:00Z retire-stale"},
+            "used": {f"c7n-keyage:retired:{ids['used']}": RECORD},
         }
         run(RESTORE, tmp_path / "restore")
         assert local.key_states()["used"] == {ids["used"]: "Active"}

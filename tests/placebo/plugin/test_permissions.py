@@ -85,15 +85,29 @@ def test_the_report_source_declares_the_reports_calls(replay_from, frozen, run_p
 
 
 LIFECYCLE_READS = {"iam:ListUserTags", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"}
+# retire-keys: record, disable, take a record back; ListUserTags for records of keys gone;
+# ListAccessKeys to look at a key whose disabling gave no answer.
+RETIRING = {
+    "iam:TagUser",
+    "iam:UpdateAccessKey",
+    "iam:UntagUser",
+    "iam:ListUserTags",
+    "iam:ListAccessKeys",
+}
 
 
 @pytest.mark.parametrize(
     "fixture, policy, actions",
     [
         (
+            "test_retire_keys_looks_before_taking_a_record_back",
+            "RETIRE",
+            RETIRING,
+        ),
+        (
             "test_retire_keys_records_then_disables",
             "RETIRE",
-            {"iam:TagUser", "iam:UpdateAccessKey", "iam:UntagUser"},
+            RETIRING,
         ),
         ("test_restore_keys", "RESTORE", {"iam:UpdateAccessKey", "iam:UntagUser"}),
         (
@@ -102,7 +116,7 @@ LIFECYCLE_READS = {"iam:ListUserTags", "iam:ListAccessKeys", "iam:GetAccessKeyLa
             {"iam:DeleteAccessKey", "iam:UntagUser"},
         ),
     ],
-    ids=["retire", "restore", "delete"],
+    ids=["retire-looking", "retire", "restore", "delete"],
 )
 def test_lifecycle_declares_every_call_it_makes(
     replay_from, frozen, run_policy, fixture, policy, actions

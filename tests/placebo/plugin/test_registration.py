@@ -1,17 +1,16 @@
-"""Registration in process: the start-up hook and c7n's registries, and the filter's own
-validation, which stands in for the JSON schema where c7n skips it."""
+"""Registration as installed (the ``.pth`` in site-packages), the filter's own validation,
+which stands in for the JSON schema where c7n skips it, and policies left to c7n. The hook
+and the registries in process: ``test_hook.py``."""
 
 from __future__ import annotations
 
 import pathlib
-import sys
 import sysconfig
 
 import pytest
 from c7n.exceptions import PolicyValidationError
 
 import c7n_keyage
-from c7n_keyage.plugin import hook
 from tests.support.policies import BAD_OPTIONS, bad_policy
 
 
@@ -19,28 +18,6 @@ def test_pip_install_put_the_startup_hook_in_site_packages():
     pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "c7n_keyage.pth"
     assert pth.read_text().strip() == "import c7n_keyage"
     assert pathlib.Path(c7n_keyage.__file__).parent.parent == pth.parent
-
-
-def test_import_registers_idempotently():
-    from c7n.resources.account import Account
-    from c7n.resources.iam import User
-
-    from c7n_keyage.stale.access_key_unused import AccountAccessKeyUnused, UserAccessKeyUnused
-
-    hook.install()
-    hook.install()
-    assert sum(getattr(f, "c7n_keyage", False) for f in sys.meta_path) == 1
-    assert User.filter_registry.get("access-key-unused") is UserAccessKeyUnused
-    assert Account.filter_registry.get("access-key-unused") is AccountAccessKeyUnused
-    assert UserAccessKeyUnused.type == "access-key-unused"
-
-
-def test_hook_wraps_only_its_targets():
-    finder = next(f for f in sys.meta_path if getattr(f, "c7n_keyage", False))
-    assert finder.find_spec("json") is None
-    spec = finder.find_spec("c7n.resources.iam", sys.modules["c7n.resources"].__path__)
-    assert type(spec.loader).__name__ == "_Loader"
-    assert spec.loader.get_filename("c7n.resources.iam").endswith("iam.py")
 
 
 @pytest.mark.parametrize("option, value, message", BAD_OPTIONS)
@@ -53,13 +30,6 @@ def test_filter_validate_rejects_bad_options_without_the_schema(
         run_policy(bad_policy(option, value), replay, validate=False)
     assert message in str(raised.value) and "policy:bad" in str(raised.value)
     assert replay.calls == []
-
-
-def test_editable_install_step_writes_the_hook(tmp_path, monkeypatch):
-    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"purelib": str(tmp_path)})
-    assert hook.main(["install"]) == 0
-    assert (tmp_path / "c7n_keyage.pth").read_text() == "import c7n_keyage\n"
-    assert hook.main([]) == 2
 
 
 def test_policies_without_the_filter_filter_exactly_as_c7n_does(replay_from, frozen, run_policy):

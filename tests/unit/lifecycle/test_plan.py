@@ -1,8 +1,9 @@
 """What the lifecycle decides per record, as a table: restore, delete, remove, keep, refuse.
 
-A key is deleted only when Inactive, retired more than the grace ago (strictly), and not
-used after its retirement; a record whose key is gone or Active again is removed and its key
-never touched; a record that cannot be trusted is refused.
+A key is deleted only when Inactive, retired more than the grace ago (strictly), and its
+live last use is still what its retirement saw (``test_plan_last_use.py`` has the late
+uses); a record whose key is gone or Active again is removed and its key never touched; a
+record that cannot be trusted is refused. retire-keys removes the records of keys gone.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from c7n_keyage.lifecycle.plan import (
     Decision,
     KeyState,
 )
-from c7n_keyage.lifecycle.record import Problem, Record
+from c7n_keyage.lifecycle.record import Problem, Record, Seen
 
 NOW = datetime(2026, 12, 2, 12, 0, 0, tzinfo=timezone.utc)
 KEY = "AKIAEXAMPLE000000001"
@@ -34,8 +35,9 @@ TAG = "c7n-keyage:retired:" + KEY
 SECOND = timedelta(seconds=1)
 
 
-def retired(days: float = 0, seconds: float = 0) -> Record:
-    return Record(KEY, NOW - timedelta(days=days, seconds=seconds), "retire-90")
+def retired(days: float = 0, seconds: float = 0, seen: datetime | None = None) -> Record:
+    """Retired that long ago, having seen the key last used at ``seen`` (None: never)."""
+    return Record(KEY, NOW - timedelta(days=days, seconds=seconds), "retire-90", Seen(seen))
 
 
 def inactive(used: datetime | None = None, known: bool = True) -> KeyState:
@@ -43,11 +45,19 @@ def inactive(used: datetime | None = None, known: bool = True) -> KeyState:
 
 
 R40 = retired(40)
+AT_40 = R40.retired_at
 # id, record, state, grace days, expected step, start of the reason
 DELETE_TABLE = [
     ("due", R40, inactive(), 30, DELETE, "retired 2026-10-23T12:00:00Z by retire-90, inactive"),
-    ("due-used-before", R40, inactive(R40.retired_at - SECOND), 30, DELETE, "retired"),
-    ("used-at-retirement", R40, inactive(R40.retired_at), 30, DELETE, "retired"),
+    (
+        "due-used-before",
+        retired(40, seen=AT_40 - SECOND),
+        inactive(AT_40 - SECOND),
+        30,
+        DELETE,
+        "retired",
+    ),
+    ("used-at-retirement", retired(40, seen=AT_40), inactive(AT_40), 30, DELETE, "retired"),
     ("used-after", R40, inactive(R40.retired_at + SECOND), 30, KEEP, "used after its retirement"),
     ("last-use-unknown", R40, inactive(known=False), 30, KEEP, "its last use cannot be read"),
     ("exactly-grace", retired(30), inactive(), 30, KEEP, "within its 30-day grace until"),
@@ -146,3 +156,15 @@ def test_used_since():
     assert plan.used_since(R40, inactive(known=False)) is None
     assert plan.used_since(R40, inactive()) is False
     assert plan.used_since(R40, KeyState(ACTIVE, R40.retired_at + SECOND)) is True
+
+
+def test_the_records_of_keys_gone_are_removed_and_no_other():
+    other = Record("AKIAEXAMPLE000000002", NOW - timedelta(days=1), "p")
+    third = Record("AKIAEXAMPLE000000003", NOW - timedelta(days=2), "p")
+    found = plan.records_of_gone_keys([R40, other, third], {KEY, "AKIAEXAMPLE000000009"})
+    assert found == [
+        Decision(other.key_id, other.tag_key, REMOVE_RECORD, KEY_GONE),
+        Decision(third.key_id, third.tag_key, REMOVE_RECORD, KEY_GONE),
+    ]
+    assert plan.records_of_gone_keys([R40], [KEY]) == []
+    assert plan.records_of_gone_keys([], []) == []

@@ -37,7 +37,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from c7n_keyage.lifecycle import plan
-from c7n_keyage.lifecycle.record import format_record, parse_records, tag_key
+from c7n_keyage.lifecycle.record import Seen, format_record, parse_records, tag_key
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 KEYS = ("AKIAEXAMPLE000000001", "AKIAEXAMPLE000000002", "AKIAEXAMPLE000000003")
@@ -91,7 +91,8 @@ def retire(account: Account, key_id: str, update_fails: bool = False, untag_fail
     key = account.keys.get(key_id)
     if key is None or key.status != "Active":
         return
-    name, value = format_record(key_id, account.now, POLICY)
+    # What the live read saw of its last use (the model publishes uses at once).
+    name, value = format_record(key_id, account.now, POLICY, Seen(key.last_used))
     account.tags[name] = value
     account.untrusted.discard(name)
     account.stray.discard(name)

@@ -1,7 +1,9 @@
 """The retirement record as a table: what is written, and what is read back or refused.
 
 A record is trusted only when its tag value is an ISO 8601 time with a zone, not after
-``now``, followed by a policy name; anything else is a problem with its reason.
+``now``, followed by a policy name (and, in the form written now, what the retirement saw
+of the key's last use: ``test_record_last_use.py``); anything else is a problem with its
+reason.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import pytest
 
 from c7n_keyage.lifecycle.record import (
     TAG_PREFIX,
-    VALUE_LIMIT,
     Problem,
     Record,
+    Seen,
     format_record,
     format_time,
     parse_records,
@@ -27,9 +29,10 @@ TAG = TAG_PREFIX + KEY
 
 
 def test_format_matches_the_issue_example():
-    assert format_record(KEY, datetime(2026, 12, 2, 12, 0, 0, 999999, timezone.utc), "p") == (
+    when = datetime(2026, 12, 2, 12, 0, 0, 999999, timezone.utc)
+    assert format_record(KEY, when, "p", Seen(None)) == (
         "c7n-keyage:retired:AKIAEXAMPLE000000001",
-        "2026-12-02T12:00:00Z p",
+        "2026-12-02T12:00:00Z p last-used=never",
     )
 
 
@@ -60,32 +63,21 @@ def test_format_refuses_a_naive_time_and_a_bad_key_id():
     with pytest.raises(ValueError, match="^a retirement time must carry its time zone$"):
         format_time(datetime(2026, 12, 2))
     with pytest.raises(ValueError, match="not an access key ID"):
-        format_record("AKIA SHORT", NOW, "p")
-
-
-@pytest.mark.parametrize(
-    "policy, expected",
-    [
-        ("iam-retire-90", "iam-retire-90"),
-        ("a" * 300, "a" * (VALUE_LIMIT - 21)),
-        ("odd;name*with(chars)", "odd_name_with_chars_"),
-        ("", "_"),
-        ("naïve", "na_ve"),
-    ],
-    ids=["plain", "cut-to-256", "charset", "empty", "non-ascii"],
-)
-def test_value_is_cut_to_iam_limits(policy, expected):
-    _, value = format_record(KEY, NOW, policy)
-    assert value == "2026-12-02T12:00:00Z " + expected
-    assert len(value) <= VALUE_LIMIT
+        format_record("AKIA SHORT", NOW, "p", Seen(None))
 
 
 def test_written_records_read_back():
-    key, value = format_record(KEY, NOW - timedelta(days=3), "retire-90")
+    used = datetime(2026, 8, 1, 10, 0, 0, 250000, tzinfo=timezone.utc)
+    key, value = format_record(KEY, NOW - timedelta(days=3), "retire-90", Seen(used))
     records, problems = parse_records([{"Key": key, "Value": value}], NOW)
     assert problems == []
     assert records == [
-        Record(KEY, datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc), "retire-90")
+        Record(
+            KEY,
+            datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc),
+            "retire-90",
+            Seen(used.replace(microsecond=0)),
+        )
     ]
     assert records[0].tag_key == TAG and records[0].retired_at_text == "2026-11-29T12:00:00Z"
 
