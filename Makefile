@@ -18,13 +18,13 @@ MUT_PY    := $(MUT_VENV)/bin/python
 MUT_STAMP := $(MUT_VENV)/.installed
 MUTMUT    := mutmut==3.8.1
 
-.PHONY: demo serve test lint bench bench-overview reliability mutation install install-oldest clean
+.PHONY: demo first-run-notice serve check test lint bench bench-overview reliability mutation install install-oldest clean
 
 # Printed before each test run: what that run tests against.
 export VERSIONS := from importlib.metadata import version as v; import sys; \
   print("== pytest with", ", ".join(f"{n} {v(n)}" for n in ("c7n", "c7n-org", "c7n-mailer", "boto3")), "in", sys.prefix)
 
-# setuptools and wheel upgraded too: tests/test_packaging.py builds with them, and here they
+# setuptools and wheel upgraded too: tests/repo/test_packaging.py builds with them, and here they
 # stand for what `python -m build` fetches for a user (the oldest venv keeps pinned ones).
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,12 @@ install: $(STAMP)
 install-oldest: $(OLD_STAMP)
 	$(OLD_PY) -m pip install --quiet --no-deps --force-reinstall .
 
-demo: install
+demo: first-run-notice install
 	$(PY) -m demo
+
+# Said before anything is installed, so a first `make demo` or `make test` is not taken for a hang.
+first-run-notice:
+	@[ -f $(STAMP) ] || echo "== First run: creating the project's virtualenvs and installing c7n, moto and the test tools (a few minutes); later runs start at once."
 
 # The seeded local endpoint, until Ctrl-C: run your own policies against it.
 serve: install
@@ -66,11 +70,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check c7n_keyage tests demo benchmarks tools setup.py
 	$(VENV)/bin/ruff format --check c7n_keyage tests demo benchmarks tools setup.py
 
+# Everyday work: lint, then the fast tier in the latest c7n's venv only (about a minute): every
+# test but those marked slow (tests/e2e/, packaging, property tests, a local IAM endpoint).
+check: first-run-notice install lint
+	@$(PY) -c "$$VERSIONS"
+	$(PY) -m pytest -m "not slow"
+
 # Lint once, then the whole suite in both venvs at once (2 cores: about the time of one):
 # the latest c7n's run prints as it goes, the oldest's is logged and printed after it. Either
 # failing fails the target; pytest exits 5 when no test ran, and that is a failure here too.
 # A background job ignores Ctrl-C in a non-interactive shell: the trap stops it.
-test: install install-oldest lint
+test: first-run-notice install install-oldest lint
 	@$(OLD_PY) -c "$$VERSIONS" > $(OLD_LOG); \
 	$(OLD_PY) -m pytest >> $(OLD_LOG) 2>&1 & oldest=$$!; \
 	trap 'kill $$oldest 2>/dev/null; exit 130' INT TERM HUP; \

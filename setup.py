@@ -64,6 +64,8 @@ setup(
     # versions are in .ci/constraints-c7n-0.9.40.txt): raise it only with that file.
     install_requires=["c7n>=0.9.40", "boto3"],
     extras_require={
+        # Users' own placebo tests (c7n_keyage.testing): pip install 'c7n-keyage[testing]'.
+        "testing": ["placebo>=0.10", "pytest>=8"],
         "test": [
             "pytest>=8",
             "placebo>=0.10",
@@ -73,7 +75,7 @@ setup(
             "ruff>=0.8",
             "c7n-org>=0.6.39",
             "c7n-mailer>=0.6.39",
-            # tests/test_packaging.py builds both artifacts without build isolation.
+            # tests/repo/test_packaging.py builds both artifacts without build isolation.
             "build>=1",
             "twine>=6.1",
             "setuptools>=61",

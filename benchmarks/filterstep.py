@@ -88,8 +88,8 @@ def _clear_shared_cache() -> None:
 def _new_run() -> None:
     """What a new ``custodian run`` process starts from: no session.
 
-    The plugin holds a report for one policy run only (``c7n_keyage.reports``), and c7n's
-    cache is off here, so every repeat fetches and parses its own.
+    The plugin holds a report for one policy run only (``credential_report/cache.py``), and
+    c7n's cache is off here, so every repeat fetches and parses its own.
     """
     reset_session_cache()
 

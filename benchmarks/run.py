@@ -29,7 +29,7 @@ from benchmarks.tables import calls, goal, markdown, verdict
 
 LATEST = pathlib.Path(__file__).parent / "latest.md"
 DOCS = pathlib.Path(__file__).parent.parent / "docs" / "performance.md"
-# docs/performance.md shows the latest figures between these markers (tests/test_readme.py
+# docs/performance.md shows the latest figures between these markers (tests/repo/test_readme.py
 # checks); the README keeps a summary, so its readers are not handed the long tables.
 MARKERS = ("<!-- benchmark:start -->\n", "<!-- benchmark:end -->")
 SIZES = (100, 1_000, 5_000, 50_000)

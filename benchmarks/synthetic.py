@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from tests.placebo_fixtures import HEADER  # the report's 22 columns, in AWS's order
+from tests.support.placebo_fixtures import HEADER  # the report's 22 columns, in AWS's order
 
 ACCOUNT_ID = "123456789012"
 SEED = 20261101

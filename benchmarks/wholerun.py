@@ -2,7 +2,7 @@
 
 Each run is the stock console script, ``custodian run -s <tmp> --cache-period 0
 <policy.yml>``, as a subprocess with ``LocalIAM.env()``: moto's server runs in this process
-(``demo/localiam.py``) and logs every request it answers, so calls are counted by action on
+(``tests/support/localiam.py``) and logs every request it answers, so calls are counted by action on
 the endpoint, whatever the client does. Wall time is measured around the subprocess; the
 custodian process's CPU time (``RUSAGE_CHILDREN``) and the endpoint's (this process) are
 kept beside it.
@@ -37,7 +37,7 @@ from moto.iam.models import iam_backends
 from benchmarks.filterstep import BUILTIN, PLUGIN, REMOVE_KEYS
 from benchmarks.synthetic import Account, make_account
 from benchmarks.tables import calls, goal, markdown
-from demo.localiam import DEFAULT_ACCOUNT_ID, Call, KeySpec, LocalIAM, UserSpec
+from tests.support.localiam import DEFAULT_ACCOUNT_ID, Call, KeySpec, LocalIAM, UserSpec
 
 SIZES = (100, 1_000, 5_000)
 # Runs per configuration with a fresh report present, after one run on a fresh endpoint.
@@ -557,7 +557,8 @@ def _sts(r: SizeResult) -> str:
 NOTES = f"""\
 Whole runs. Each cell is the stock `custodian run -s <tmp> --cache-period 0 <policy>` as a
 subprocess against moto's IAM server on 127.0.0.1, started in the benchmark's process
-(`demo/localiam.py`), which logs every request: calls are counted by action on the endpoint.
+(`tests/support/localiam.py`), which logs every request: calls are counted by action on the
+endpoint.
 Wall time is the subprocess's, start to exit (interpreter start-up and policy loading
 included); CPU is the custodian process's, and the endpoint's own beside it. The account is
 the filter step's synthetic one (same seed and mix), seeded in the server's backend, with

@@ -19,12 +19,8 @@ below and no other, so ``validate()`` refuses the rest, saying why (``problems``
 - no c7n ``delete`` that deletes access keys: it deletes every key of a matched user,
   fresh ones included, on the report's word.
 
-The key lifecycle's actions have rules of their own (``lifecycle_problems``): one lifecycle
-action per policy; ``retire-keys`` only beside ``access-key-unused`` (it retires the keys
-that filter confirmed) and never with ``remove-keys``; ``restore-keys`` and
-``delete-retired-keys`` only with a ``retired-keys`` filter that every matched user passed
-(not inside ``not:`` or ``or:``), and ``delete-retired-keys`` only after a grace of at least
-a day (that filter's ``days``).
+The key lifecycle's own rules (``retire-keys``, ``restore-keys``, ``delete-retired-keys``,
+``retired-keys``) are in ``lifecycle/rules.py``.
 
 Pure: policy data in, answers out; no c7n object is needed.
 """
@@ -34,12 +30,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from c7n_keyage.names import FILTER, REMOVE_KEYS, RETIRE
+
 # Actions that change the keys named in c7n:matched-keys.
-KEY_ACTIONS = frozenset({"remove-keys", "retire-keys"})
-FILTER = "access-key-unused"
-RETIRED_FILTER = "retired-keys"
-RETIRE, RESTORE, DELETE = "retire-keys", "restore-keys", "delete-retired-keys"
-LIFECYCLE_ACTIONS = (RETIRE, RESTORE, DELETE)
+KEY_ACTIONS = frozenset({REMOVE_KEYS, RETIRE})
 BLOCKS = ("and", "or", "not")
 
 
@@ -95,108 +89,66 @@ def names_only_keys(data: dict) -> bool:
 def problems(policy: dict) -> list[str]:
     """Why this policy's composition has no guaranteed meaning for the keys it would change;
     empty when it has one (or when it changes no key)."""
-    found = []
-    for action in actions(policy):
-        if action.get("type") == "remove-keys" and not action.get("matched"):
-            found.append(
-                "remove-keys needs matched: true: without it remove-keys acts on every key "
-                "of a matched user, not only the stale ones"
-            )
-        elif action.get("type") == "delete" and _deletes_keys(action):
-            found.append(
-                "c7n's delete action deletes every access key of each matched user, fresh ones "
-                "included, on the credential report's word; to delete exactly the keys "
-                "confirmed stale, use remove-keys with matched: true and disable: false (and "
-                "leave access-keys out of delete's options)"
-            )
-    found += lifecycle_problems(policy)
+    found = [problem for action in actions(policy) if (problem := _action_problem(action))]
     if not key_actions(policy):
         return found
-    for node in nodes(policy.get("filters") or []):
-        if node.type == FILTER and "not" in node.ancestors:
-            found.append(
-                f"{FILTER} cannot be negated (inside not:) in a policy that acts on keys: "
-                "matched keys have no meaning under negation, and the action would act on "
-                "keys this filter never flagged"
+    return found + [
+        problem for node in nodes(policy.get("filters") or []) if (problem := _node_problem(node))
+    ]
+
+
+def _action_problem(action: dict) -> str | None:
+    if action.get("type") == REMOVE_KEYS and not action.get("matched"):
+        return (
+            "remove-keys needs matched: true: without it remove-keys acts on every key "
+            "of a matched user, not only the stale ones"
+        )
+    if action.get("type") == "delete" and _deletes_keys(action):
+        return (
+            "c7n's delete action deletes every access key of each matched user, fresh ones "
+            "included, on the credential report's word; to delete exactly the keys "
+            "confirmed stale, use remove-keys with matched: true and disable: false (and "
+            "leave access-keys out of delete's options)"
+        )
+    return None
+
+
+def _node_problem(node: Node) -> str | None:
+    """Why one filter of a policy that acts on keys breaks the guarantee, if it does."""
+    if node.type == FILTER and "not" in node.ancestors:
+        return (
+            f"{FILTER} cannot be negated (inside not:) in a policy that acts on keys: "
+            "matched keys have no meaning under negation, and the action would act on "
+            "keys this filter never flagged"
+        )
+    if block_type(node.data) == "or" and not names_only_keys(node.data):
+        if any(inner.type == FILTER for inner in nodes(node.data["or"])):
+            return (
+                f"an or: block that holds {FILTER} may hold nothing but {FILTER} filters "
+                "in a policy that acts on keys: a user matched by another branch has no "
+                "key confirmed stale (c7n's remove-keys fails on it). Put the other "
+                "filters beside the or: block (they then narrow the users), or in a "
+                "policy of their own"
             )
-        elif block_type(node.data) == "or" and not names_only_keys(node.data):
-            if any(inner.type == FILTER for inner in nodes(node.data["or"])):
-                found.append(
-                    f"an or: block that holds {FILTER} may hold nothing but {FILTER} filters "
-                    "in a policy that acts on keys: a user matched by another branch has no "
-                    "key confirmed stale (c7n's remove-keys fails on it). Put the other "
-                    "filters beside the or: block (they then narrow the users), or in a "
-                    "policy of their own"
-                )
-        elif node.type == "credential" and str(node.data.get("key")).startswith("access_keys."):
-            found.append(
-                f"c7n's credential filter on {node.data['key']} cannot be combined with "
-                f"{FILTER} in a policy that acts on keys: it names keys by their report entry "
-                "and this filter by AccessKeyId once confirmed live, so under and: they never "
-                "meet (nothing would be removed) and under or: a key nobody confirmed would "
-                f"be. Use {FILTER}'s own days and rotation-days"
-            )
-        elif node.type == "access-key" and node.ancestors[-1:] == ("or",):
-            found.append(
-                f"c7n's access-key filter directly under or: would add keys of its own to the "
-                f"ones {FILTER} confirmed; in a policy that acts on keys it may only narrow "
-                "them (beside the filter, or in an and: block)"
-            )
-    return found
+        return None
+    if node.type == "credential" and str(node.data.get("key")).startswith("access_keys."):
+        return (
+            f"c7n's credential filter on {node.data['key']} cannot be combined with "
+            f"{FILTER} in a policy that acts on keys: it names keys by their report entry "
+            "and this filter by AccessKeyId once confirmed live, so under and: they never "
+            "meet (nothing would be removed) and under or: a key nobody confirmed would "
+            f"be. Use {FILTER}'s own days and rotation-days"
+        )
+    if node.type == "access-key" and node.ancestors[-1:] == ("or",):
+        return (
+            f"c7n's access-key filter directly under or: would add keys of its own to the "
+            f"ones {FILTER} confirmed; in a policy that acts on keys it may only narrow "
+            "them (beside the filter, or in an and: block)"
+        )
+    return None
 
 
 def _deletes_keys(action: dict) -> bool:
     # c7n's iam-user delete: without options it deletes everything, keys included.
     options = action.get("options")
     return not options or "access-keys" in options
-
-
-def retired_filters(policy: dict) -> list[dict]:
-    """The ``retired-keys`` filters every matched user passed: not inside ``not:``/``or:``."""
-    return [
-        node.data
-        for node in nodes(policy.get("filters") or [])
-        if node.type == RETIRED_FILTER and not {"not", "or"} & set(node.ancestors)
-    ]
-
-
-def grace_days(policy: dict) -> int:
-    """``delete-retired-keys``' grace: the largest ``days`` of the policy's ``retired-keys``."""
-    return max((f.get("days", 0) for f in retired_filters(policy)), default=0)
-
-
-def lifecycle_problems(policy: dict) -> list[str]:
-    """Why the policy's lifecycle actions cannot keep their promises; empty when they can."""
-    names = [a.get("type") for a in actions(policy) if a.get("type") in LIFECYCLE_ACTIONS]
-    if not names:
-        return []
-    found = []
-    if len(names) > 1:
-        found.append(
-            f"one lifecycle action per policy, not {', '.join(names)}: each acts on the keys "
-            "as its filters saw them, so a second one would act on keys the first changed"
-        )
-    if RETIRE in names:
-        if not any(node.type == FILTER for node in nodes(policy.get("filters") or [])):
-            found.append(
-                f"retire-keys needs an {FILTER} filter in the policy: it retires exactly the "
-                f"keys that filter confirmed stale on the live API (c7n:matched-keys)"
-            )
-        if any(a.get("type") == "remove-keys" for a in actions(policy)):
-            found.append(
-                "retire-keys and remove-keys cannot share a policy: both act on the same keys, "
-                "and a key removed without its record could not be restored"
-            )
-    if {RESTORE, DELETE} & set(names) and not retired_filters(policy):
-        found.append(
-            f"{' and '.join(n for n in names if n != RETIRE)} needs a {RETIRED_FILTER} filter "
-            "in the policy, not inside not: or or: (it acts on the records that filter "
-            "matched, and on nothing else)"
-        )
-    elif DELETE in names and grace_days(policy) < 1:
-        found.append(
-            f"delete-retired-keys needs a grace period: set days (1 or more) on the "
-            f"{RETIRED_FILTER} filter, e.g. days: 30 deletes keys retired more than 30 days ago "
-            "and unused since"
-        )
-    return found

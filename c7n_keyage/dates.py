@@ -20,6 +20,11 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+def utcnow() -> datetime:
+    """The runner's clock, in UTC: the default ``clock`` of the plugin's filters and actions."""
+    return datetime.now(timezone.utc)
+
+
 def parse_iso(text: str) -> datetime | None:
     """An ISO 8601 string as ``utc()`` gives it; None when it is not one."""
     try:

@@ -3,7 +3,7 @@
 Lambda does not read ``.pth`` files, and c7n's default handler only loads resource types,
 so this one imports the plugin (registering the filter) before c7n dispatches the event.
 A warm container runs invocations in one process: each is a policy run of its own, and
-reads the account's report afresh (``reports.py`` holds nothing beyond a run).
+reads the account's report afresh (nothing is held beyond a run).
 """
 
 from c7n.handler import dispatch_event

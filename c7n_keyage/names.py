@@ -11,6 +11,10 @@ RETIRED_FILTER = "retired-keys"
 SOURCE = "credential-report"
 RETIRE, RESTORE, DELETE = "retire-keys", "restore-keys", "delete-retired-keys"
 LIFECYCLE_ACTIONS = (RETIRE, RESTORE, DELETE)
+# The actions that act on records retired-keys chose.
+RECORD_ACTIONS = (RESTORE, DELETE)
+# retired-keys' options whose names are not plain words.
+WITHIN_HOURS, DELETE_AFTER = "within-hours", "delete-after-days"
 # c7n's own action that removes the keys named in c7n:matched-keys.
 REMOVE_KEYS = "remove-keys"
 

@@ -7,11 +7,14 @@ the schema here uses only flat ``type``/``minimum``/``maximum`` properties, so t
 those. Messages follow jsonschema's wording, so both paths say the same thing.
 
 Every number has a stated maximum and must be finite: no value makes a run unbounded
-(``report_timeout: .nan`` would poll for ever) or overflows a date (``days: 1e9``).
+(``report_timeout: .nan`` would poll for ever) or overflows a date (``days: 1e9``). An
+unknown option is refused with the nearest valid one (``rotation_days`` -> ``rotation-days``):
+where the schema is skipped, a misspelt option would otherwise be silently ignored.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 
 # Older than IAM itself (2010): beyond this the option means nothing.
@@ -75,7 +78,7 @@ _TYPES = {
 def option_problems(schema: dict, data: dict) -> list[str]:
     """One message per bad option, each starting with the option's name."""
     properties = schema["properties"]
-    problems = [f"{name}: {name!r} was unexpected" for name in data if name not in properties]
+    problems = [unknown(name, properties) for name in data if name not in properties]
     for name, value in data.items():
         spec = properties.get(name, {})
         if "enum" in spec:
@@ -90,3 +93,13 @@ def option_problems(schema: dict, data: dict) -> list[str]:
         elif "maximum" in spec and value > spec["maximum"]:
             problems.append(f"{name}: {value!r} is greater than the maximum of {spec['maximum']!r}")
     return problems
+
+
+def unknown(name: object, properties: dict) -> str:
+    """An unknown option refused as jsonschema words it, with the nearest valid option."""
+    refused = f"{name}: {name!r} was unexpected"
+    if close := difflib.get_close_matches(str(name), list(properties), n=1):
+        return f"{refused}; did you mean {close[0]!r}?"
+    if options := sorted(set(properties) - {"type"}):
+        return f"{refused}; the options are {', '.join(options)}"
+    return f"{refused}; it takes no options"

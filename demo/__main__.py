@@ -40,7 +40,7 @@ from pathlib import Path
 
 import yaml
 
-from demo.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
+from tests.support.localiam import DEMO_ACCOUNT, KeySpec, LocalIAM, UserSpec
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 REPORT_POLICY = "access-key-unused-report.yml"
@@ -177,7 +177,7 @@ def run_lifecycle(local: LocalIAM, workdir: Path) -> None:
     print("\nKey lifecycle, on the same account seeded afresh.")
     print(f"\nRetire: custodian run -p {RETIRE} {LIFECYCLE_POLICY}")
     print("(retire-keys: disable each stale key, then record it on its user as the tag")
-    print(f"{RECORD_PREFIX}<key id> = <UTC time> <policy>)\n")
+    print(f"{RECORD_PREFIX}<key id> = <UTC time> <policy> last-used=<the last use it saw>)\n")
     custodian_run(RETIRE, POLICIES / LIFECYCLE_POLICY, workdir, env, "-p", RETIRE)
     retired = local.key_states()
     print(table(header, lifecycle_rows(seeded, before, retired, retirement_records(local))))

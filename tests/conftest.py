@@ -1,17 +1,20 @@
-"""Shared test harness: strict placebo replay (``placebo_replay.py``), frozen clocks, runs."""
+"""Shared test harness: strict placebo replay (``support/placebo_replay.py``), frozen clocks,
+runs, and the slow marker on every end-to-end test."""
 
 from __future__ import annotations
+
+import pathlib
 
 import pytest
 import time_machine
 from c7n.cache import InMemoryCache
 from hypothesis import settings
 
-from tests.install_guard import imported_from, stale_install
-from tests.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
-from tests.placebo_replay import FILTER_CALLS, REPLAYS, Replay, unexpected_calls
+from tests.support.install_guard import imported_from, stale_install
+from tests.support.placebo_fixtures import ACCOUNT_ID, NOW, PLACEBO
+from tests.support.placebo_replay import FILTER_CALLS, REPLAYS, Replay, unexpected_calls
 
-# Property tests (test_properties.py) must fail the same way on every run, so a failure
+# Property tests (hypothesis) must fail the same way on every run, so a failure
 # seen once can be replayed: "ci", the default, is derandomized (the same examples every
 # run, until hypothesis, Python or the test changes) and prints the failing example's
 # @reproduce_failure(...) blob; no example database, so nothing depends on earlier runs.
@@ -29,6 +32,17 @@ def pytest_configure(config):
     """Stop at once when the tests would import a stale installed copy of the package."""
     if problem := stale_install(imported_from()):
         pytest.exit(problem, returncode=2)
+
+
+E2E = pathlib.Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under ``tests/e2e/`` is slow: it runs the stock CLIs or the Lambda handler
+    in a subprocess (``make check`` leaves them out). Slow tests elsewhere say so themselves."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -110,10 +124,16 @@ def run_policy(tmp_path):
 @pytest.fixture(autouse=True)
 def filter_calls_are_declared(monkeypatch):
     """Across the whole suite: every API call a filter makes is in its get_permissions()."""
-    from c7n_keyage.filters import AccessKeyUnused
+    from c7n_keyage.credential_report.reader import ReportFilter
 
     runs: list[tuple[set[str], list]] = []
-    for cls in {*AccessKeyUnused.__subclasses__()}:
+
+    def descendants(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from descendants(sub)
+
+    for cls in {c for c in descendants(ReportFilter) if "process" in vars(c)}:
         original = cls.process
 
         def process(self, resources, event=None, _original=original):

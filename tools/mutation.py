@@ -41,7 +41,7 @@ START, END = "<!-- mutation:start -->", "<!-- mutation:end -->"
 
 # The hand-made mutant: the rule's "strictly more than" for a used key made "at least".
 CANARY = (
-    "c7n_keyage/rule.py",
+    "c7n_keyage/stale/rule.py",
     "elif key.last_used is not UNREADABLE and now - key.last_used > limit:",
     "elif key.last_used is not UNREADABLE and now - key.last_used >= limit:",
 )
@@ -51,79 +51,79 @@ CANARY = (
 # exactly one survivor must match each entry.
 EXPLAINED = [
     {
-        "function": "c7n_keyage.report.x_parse_date",
+        "function": "c7n_keyage.credential_report.parse.x_parse_date",
         "after": 'if value == "XXN/AXX":',
         "kind": "equivalent",
         "why": "a shortcut for the commonest value: without it, N/A fails fromisoformat and the "
         "general path reads it as absent, the same answer",
     },
     {
-        "function": "c7n_keyage.report.x_parse_date",
+        "function": "c7n_keyage.credential_report.parse.x_parse_date",
         "after": 'if value == "n/a":',
         "kind": "equivalent",
         "why": "the same shortcut, now for n/a, which the general path also reads as absent",
     },
     {
-        "function": "c7n_keyage.report.x__name",
+        "function": "c7n_keyage.credential_report.parse.x_name_or_none",
         "after": 'raw == "XXN/AXX" or',
         "kind": "equivalent",
         "why": "a shortcut for N/A, which the set test after it also finds",
     },
     {
-        "function": "c7n_keyage.report.x__name",
+        "function": "c7n_keyage.credential_report.parse.x_name_or_none",
         "after": 'raw == "n/a" or',
         "kind": "equivalent",
         "why": "the same shortcut, now for n/a, which the set test after it also finds",
     },
     {
-        "function": "c7n_keyage.report.x__utc",
+        "function": "c7n_keyage.credential_report.parse.x__utc",
         "after": "(parsed.tzinfo is timezone.utc) and False",
         "kind": "equivalent",
         "why": "a shortcut: astimezone(timezone.utc) of a date already in timezone.utc returns "
         "that same date",
     },
     {
-        "function": "c7n_keyage.report.x_parse_report",
+        "function": "c7n_keyage.credential_report.parse.x_parse_report",
         "after": 'content.decode("UTF-8-SIG")',
         "kind": "equivalent",
         "why": "codec names are case-insensitive",
     },
     {
-        "function": "c7n_keyage.report.x__parse_key",
+        "function": "c7n_keyage.credential_report.parse.x__parse_key",
         "after": '(active_raw or "XXXX")',
         "kind": "equivalent",
         "why": "a missing value becomes another string that is neither true nor false: the same "
         "problem, which quotes the raw value, not this one",
     },
     {
-        "function": "c7n_keyage.report.x__realign",
+        "function": "c7n_keyage.credential_report.parse.x__realign",
         "after": 'f.startswith("arn:")), None)',
         "kind": "equivalent",
         "why": "with no ARN, the name and the ARN are both the whole run of fields, and a string "
         "never ends with '/' and itself: None either way",
     },
     {
-        "function": "c7n_keyage.report.x__names_in",
+        "function": "c7n_keyage.credential_report.parse.x__names_in",
         "after": 'f.startswith("arn:")), 1)',
         "kind": "equivalent",
         "why": "with no ARN, start is 0 or 1, and only start > 1 adds a name",
     },
     {
-        "function": "c7n_keyage.verify.x__second",
+        "function": "c7n_keyage.stale.verify.x__second",
         "after": "replace(microsecond=1)",
         "kind": "equivalent",
         "why": "_second's values are only compared with each other: any fixed microsecond groups "
         "dates by the same second",
     },
     {
-        "function": "c7n_keyage.report.x_parse_report",
+        "function": "c7n_keyage.credential_report.parse.x_parse_report",
         "after": "len(fields) >= width and arn_at",
         "kind": "equivalent",
         "why": "a row of one line and exactly the header's width is never unreadable, so the "
         "realigning branch is not reached for it either way",
     },
     {
-        "function": "c7n_keyage.acting.x_confirm",
+        "function": "c7n_keyage.stale.confirm.x_confirm",
         "after": 'local_session(None).client("iam")',
         "kind": "equivalent",
         "why": "c7n keeps one session per thread and region for 45 minutes, and the policy's "
@@ -131,108 +131,108 @@ EXPLAINED = [
         "returns that one whatever factory it is given",
     },
     {
-        "function": "c7n_keyage.source.x_add_details",
+        "function": "c7n_keyage.credential_report.source.x_add_details",
         "after": 'local_session(None).client("iam")',
         "kind": "equivalent",
         "why": "the same cached session: the report was fetched with it just before",
     },
     {
-        "function": "c7n_keyage.source.x_path",
+        "function": "c7n_keyage.credential_report.source.x_path",
         "after": '.split(":", )[-1]',
         "kind": "equivalent",
         "why": "an IAM user ARN has exactly five colons and neither a path nor a user name may "
         "hold one: splitting at every colon leaves the same last part",
     },
     {
-        "function": "c7n_keyage.source.x_path",
+        "function": "c7n_keyage.credential_report.source.x_path",
         "after": '.rsplit(":", 5)[-1]',
         "kind": "equivalent",
         "why": "the same five colons: the last part is the same from either end",
     },
     {
-        "function": "c7n_keyage.source.x_path",
+        "function": "c7n_keyage.credential_report.source.x_path",
         "after": '.split(":", 6)[-1]',
         "kind": "equivalent",
         "why": "the same five colons: a sixth split never happens",
     },
     {
-        "function": "c7n_keyage.source.x_path",
+        "function": "c7n_keyage.credential_report.source.x_path",
         "after": '(row.arn or "XXXX")',
         "kind": "equivalent",
         "why": "with no ARN, either placeholder is not a user ARN: no path either way",
     },
     {
-        "function": "c7n_keyage.fetch.x_error_code",
+        "function": "c7n_keyage.credential_report.fetch.x_error_code",
         "after": '.get("Code", None)',
         "kind": "equivalent",
         "why": "the code is only compared with known codes: None and an empty code match none",
     },
     {
-        "function": "c7n_keyage.fetch.x_error_code",
+        "function": "c7n_keyage.credential_report.fetch.x_error_code",
         "after": '.get("Code", )',
         "kind": "equivalent",
         "why": "the same: get's default is None, which matches no known code",
     },
     {
-        "function": "c7n_keyage.fetch.x_error_code",
+        "function": "c7n_keyage.credential_report.fetch.x_error_code",
         "after": '.get("Code", "XXXX")',
         "kind": "equivalent",
         "why": "the same: a made-up code matches no known code",
     },
     {
-        "function": "c7n_keyage.fetch.x_error_code",
+        "function": "c7n_keyage.credential_report.fetch.x_error_code",
         "after": '.get("Error", None)',
         "kind": "equivalent",
         "why": "botocore's ClientError always carries an Error element",
     },
     {
-        "function": "c7n_keyage.fetch.x_error_code",
+        "function": "c7n_keyage.credential_report.fetch.x_error_code",
         "after": '.get("Error", )',
         "kind": "equivalent",
         "why": "botocore's ClientError always carries an Error element",
     },
     {
-        "function": "c7n_keyage.fetch.x__generate",
+        "function": "c7n_keyage.credential_report.fetch.x__generate",
         "after": '"XXunknownXX"',
         "kind": "equivalent",
         "why": "a State the endpoint did not give is only compared with COMPLETE: any other "
         "placeholder reads the same",
     },
     {
-        "function": "c7n_keyage.fetch.x__generate",
+        "function": "c7n_keyage.credential_report.fetch.x__generate",
         "after": '"UNKNOWN"',
         "kind": "equivalent",
         "why": "the same placeholder, in capitals: not COMPLETE either",
     },
     {
-        "function": "c7n_keyage.source.xǁCredentialReportSourceǁget_resources",
+        "function": "c7n_keyage.credential_report.source.xǁCredentialReportSourceǁget_resources",
         "after": "cache: bool = False",
         "kind": "equivalent",
         "why": "the parameter is c7n's source interface (DescribeSource.get_resources); the "
         "report source has no per-call cache to skip, so its default changes nothing",
     },
     {
-        "function": "c7n_keyage.filters.xǁUserAccessKeyUnusedǁprocess",
+        "function": "c7n_keyage.stale.access_key_unused.xǁUserAccessKeyUnusedǁprocess",
         "after": "source.add_details(self.manager, matched, None)",
         "kind": "log wording",
         "why": "add_details uses the policy's name only in its log line for a user deleted "
         "since the report",
     },
     {
-        "function": "c7n_keyage.filters.xǁAccountAccessKeyUnusedǁprocess",
+        "function": "c7n_keyage.stale.access_key_unused.xǁAccountAccessKeyUnusedǁprocess",
         "after": "self.annotate_report(resource, None, flagged, now)",
         "kind": "log wording",
         "why": "annotate_report uses the name only in its warning for a key with no creation "
         "date, which a root row never lacks in these tests",
     },
     {
-        "function": "c7n_keyage.fetch.x__call",
+        "function": "c7n_keyage.credential_report.fetch.x__call",
         "after": "backoff_delays(1, 33, jitter=True)",
         "kind": "equivalent",
         "why": "c7n's backoff doubles from 1: 1, 2, 4, 8, 16, 32, then 64, past either limit",
     },
     {
-        "function": "c7n_keyage.report.x_parse_report",
+        "function": "c7n_keyage.credential_report.parse.x_parse_report",
         "after": "newline=None",
         "kind": "equivalent",
         "why": "it changes only line breaks inside quoted fields, whose rows are never read; "
@@ -279,10 +279,10 @@ def canary(tests: list[str]) -> dict:
     path, before, after = CANARY
     with tempfile.TemporaryDirectory() as tmp:
         tree = pathlib.Path(tmp)
-        for name in ("c7n_keyage", "tests", "policies", "docs", "demo"):
+        for name in ("c7n_keyage", "tests", "policies", "docs"):
             shutil.copytree(REPO / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy2(REPO / "pyproject.toml", tree)
-        clean = pytest_in(tree, ["tests/test_rule.py"])
+        clean = pytest_in(tree, ["tests/unit/stale/test_rule.py"])
         source = (tree / path).read_text()
         if source.count(before) != 1:
             fail(f"the canary line is no longer in {path}: update CANARY in tools/mutation.py")

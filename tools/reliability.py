@@ -10,7 +10,6 @@ at the end is the last ``make mutation``'s (docs/mutation.json), copied as it is
 from __future__ import annotations
 
 import datetime
-import json
 import pathlib
 import re
 import sys
@@ -21,28 +20,35 @@ from tools import mutation
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "docs" / "reliability.md"
+FETCH = "tests/placebo/credential_report/test_fetch.py"
+# The parser's tests, and the bad-report corpus through whole policies.
+PARSING = (
+    "tests/unit/credential_report/test_parse.py",
+    "tests/placebo/stale/test_access_key_unused_bad_reports.py",
+)
 MODULES = [
-    "tests/test_fetch.py",
-    "tests/test_report.py",
-    "tests/test_rule.py",
-    "tests/test_verify.py",
-    "tests/test_properties.py",
-    "tests/test_live_properties.py",
-    "tests/test_filters.py",
-    "tests/test_live.py",
-    "tests/test_source.py",
-    "tests/test_e2e.py",
-    "tests/test_e2e_probes.py",
-    "tests/test_shared_cache_e2e.py",
-    "tests/test_composition.py",
-    "tests/test_composition_properties.py",
-    "tests/test_real_configurations.py",
-    "tests/test_matrix.py",
-    "tests/test_lifecycle_record.py",
-    "tests/test_lifecycle_plan.py",
-    "tests/test_lifecycle_properties.py",
-    "tests/test_lifecycle_actions.py",
-    "tests/test_lifecycle_e2e.py",
+    "tests/placebo/credential_report/test_fetch.py",
+    "tests/unit/credential_report/test_parse.py",
+    "tests/placebo/stale/test_access_key_unused_bad_reports.py",
+    "tests/unit/stale/test_rule.py",
+    "tests/unit/stale/test_verify.py",
+    "tests/unit/stale/test_rule_properties.py",
+    "tests/placebo/stale/test_confirm_properties.py",
+    "tests/placebo/stale/test_access_key_unused.py",
+    "tests/placebo/stale/test_confirm_faults.py",
+    "tests/placebo/credential_report/test_source.py",
+    "tests/e2e/stale/test_custodian_run.py",
+    "tests/e2e/stale/test_custodian_run_probes.py",
+    "tests/e2e/test_shared_cache.py",
+    "tests/unit/test_composition.py",
+    "tests/placebo/test_composition_properties.py",
+    "tests/e2e/test_real_configurations.py",
+    "tests/e2e/test_matrix.py",
+    "tests/unit/lifecycle/test_record.py",
+    "tests/unit/lifecycle/test_plan.py",
+    "tests/unit/lifecycle/test_plan_properties.py",
+    "tests/placebo/lifecycle/test_actions.py",
+    "tests/e2e/lifecycle/test_lifecycle_cli.py",
 ]
 
 
@@ -71,8 +77,9 @@ class Collector:
         if story is not None and not any(story is seen for seen in self.stories):
             self.stories.append(story)
 
-    def count(self, module: str, name: str = "") -> tuple[int, int]:
-        """(tried, passed) among tests of ``module`` whose name starts with ``name``."""
+    def count(self, module: str | tuple[str, ...], name: str = "") -> tuple[int, int]:
+        """(tried, passed) among tests of ``module`` (or of any of several) whose name starts
+        with ``name``."""
         picked = [
             outcome
             for nodeid, outcome in self.outcomes.items()
@@ -82,7 +89,12 @@ class Collector:
 
 
 def story_figures(story) -> dict[str, int]:
-    from tests.test_e2e import CHANGED_AFTER_REPORT, MUTATING, TO_REMOVE, key_ids
+    from tests.e2e.stale.test_custodian_run import (
+        CHANGED_AFTER_REPORT,
+        MUTATING,
+        TO_REMOVE,
+        key_ids,
+    )
 
     disabled = key_ids(story.ids, TO_REMOVE)
     expected = {
@@ -108,35 +120,35 @@ def story_figures(story) -> dict[str, int]:
 
 
 def table(collector: Collector) -> str:
-    corpus = json.loads((REPO / "tests" / "data" / "bad_reports" / "cases.json").read_text())
-    from tests.placebo_faults import all_fixtures as fault_fixtures
+    from tests.support.bad_reports import SPEC as corpus
+    from tests.support.placebo_faults import all_fixtures as fault_fixtures
 
     rows = []
 
     def row(what: str, tried, result: str) -> None:
         rows.append(f"| {what} | {tried} | {result} |")
 
-    tried, passed = collector.count("tests/test_fetch.py")
+    tried, passed = collector.count(FETCH)
     row(
         f"Credential-report API faults and report states ({len(fault_fixtures())} fixture sets)",
         tried,
         f"{passed} behaved as specified (recovered, or failed the policy with a clear error)",
     )
-    tried, passed = collector.count("tests/test_fetch.py", "test_policy")
-    tried2, passed2 = collector.count("tests/test_fetch.py", "test_account_policy")
+    tried, passed = collector.count(FETCH, "test_policy")
+    tried2, passed2 = collector.count(FETCH, "test_account_policy")
     row("... of them through whole policies", tried + tried2, f"{passed + passed2} passed")
-    tried, passed = collector.count("tests/test_report.py", "test_bad_report")
+    tried, passed = collector.count(PARSING, "test_bad_report")
     row(
         f"Bad credential reports ({len(corpus['cases'])} corpus cases, as bytes and str, "
         "and through policies)",
         tried,
         f"{passed} judged exactly as stated: every judgeable key, no key on unusable data",
     )
-    tried, passed = collector.count("tests/test_report.py")
+    tried, passed = collector.count(PARSING)
     row("All report-parsing tests", tried, f"{passed} passed")
-    tried, passed = collector.count("tests/test_rule.py")
+    tried, passed = collector.count("tests/unit/stale/test_rule.py")
     row("Rule table (boundaries, future, unknown dates)", tried, f"{passed} passed")
-    tried, passed = collector.count("tests/test_verify.py")
+    tried, passed = collector.count("tests/unit/stale/test_verify.py")
     row(
         "Live verdicts: a report row and live keys in, the keys to act on out (used, disabled, "
         "deleted, rotated since; twins)",
@@ -147,15 +159,17 @@ def table(collector: Collector) -> str:
         name = nodeid.split("::")[1]
         outcome = collector.outcomes.get(nodeid)
         row(f"Property `{name}`", f"{examples} examples", outcome)
-    tried, passed = collector.count("tests/test_filters.py", "test_remove_keys")
+    tried, passed = collector.count(
+        "tests/placebo/stale/test_access_key_unused.py", "test_remove_keys"
+    )
     row("remove-keys on replayed responses (disable, delete, dryrun)", tried, f"{passed} passed")
-    tried, passed = collector.count("tests/test_live.py")
+    tried, passed = collector.count("tests/placebo/stale/test_confirm_faults.py")
     row(
         "Live API failures while reading flagged users' keys (errors, access denied)",
         tried,
         f"{passed} passed: no action on a key whose state is unknown",
     )
-    tried, passed = collector.count("tests/test_source.py")
+    tried, passed = collector.count("tests/placebo/credential_report/test_source.py")
     row("`source: credential-report` on replayed responses", tried, f"{passed} passed")
     if collector.stories:
         # Summed over the endpoints the story ran against.
@@ -186,26 +200,26 @@ def table(collector: Collector) -> str:
             "-",
             str(figures["mutating calls on a second run"]),
         )
-    tried, passed = collector.count("tests/test_e2e_probes.py")
+    tried, passed = collector.count("tests/e2e/stale/test_custodian_run_probes.py")
     row(
         "End-to-end probes, stock `custodian` (twins, names with commas, negation, unbounded "
         "options)",
         tried,
         f"{passed} passed, each asserting exactly which keys changed",
     )
-    tried, passed = collector.count("tests/test_shared_cache_e2e.py")
+    tried, passed = collector.count("tests/e2e/test_shared_cache.py")
     row(
         "End to end, several policies sharing c7n's cache (`--cache memory`)",
         tried,
         f"{passed} passed, each asserting exactly which keys are disabled or deleted",
     )
-    tried, passed = collector.count("tests/test_composition.py", "test_compositions")
+    tried, passed = collector.count("tests/unit/test_composition.py", "test_compositions")
     row(
         "Compositions of filters and actions, refused or kept (a table of cases)",
         tried,
         f"{passed} passed: each refusal with its reason, each kept composition unrefused",
     )
-    tried, passed = collector.count("tests/test_real_configurations.py")
+    tried, passed = collector.count("tests/e2e/test_real_configurations.py")
     row(
         "Ways a valid-looking policy went wrong for users (issue 14: default cache, memory "
         "cache behind a c7n filter, or: without keys, delete, two filters under or:, an SCP, "
@@ -214,28 +228,28 @@ def table(collector: Collector) -> str:
         f"{passed} passed",
     )
     for scenario in ("report", "disable", "delete", "several_policies", "c7n_org", "lambda"):
-        tried, passed = collector.count("tests/test_matrix.py", f"test_{scenario}")
+        tried, passed = collector.count("tests/e2e/test_matrix.py", f"test_{scenario}")
         row(
             f"Configuration matrix, `{scenario.replace('_', ' ')}`: caches x sources",
             tried,
             f"{passed} passed, each asserting exactly which keys changed",
         )
-    tried, passed = collector.count("tests/test_lifecycle_record.py")
-    tried2, passed2 = collector.count("tests/test_lifecycle_plan.py")
+    tried, passed = collector.count("tests/unit/lifecycle/test_record.py")
+    tried2, passed2 = collector.count("tests/unit/lifecycle/test_plan.py")
     row(
         "Key lifecycle records and decisions (unparseable, zone-less and future-dated records "
         "refused; delete only after the grace, inactive and unused)",
         tried + tried2,
         f"{passed + passed2} passed",
     )
-    tried, passed = collector.count("tests/test_lifecycle_actions.py")
+    tried, passed = collector.count("tests/placebo/lifecycle/test_actions.py")
     row(
         "Key lifecycle on replayed responses (retire, failures between its two calls, "
         "restore, delete after grace, changed by hand, dry run, access denied, report source)",
         tried,
         f"{passed} passed, each asserting the calls made and not made",
     )
-    tried, passed = collector.count("tests/test_lifecycle_e2e.py")
+    tried, passed = collector.count("tests/e2e/lifecycle/test_lifecycle_cli.py")
     row(
         "Key lifecycle end to end, stock CLIs and the Lambda handler on unmodified moto (retire, "
         "restore, delete after grace, keys changed by hand, failures between TagUser and "

@@ -15,5 +15,5 @@ CSV and the gate are views of them (docs/fleet-page.md says what each figure mea
 
 Nothing here is imported by the filter path, and nothing here imports it, nor c7n: loading
 the plugin in ``custodian`` or Lambda never pays for the report (tests/unit/overview/
-test_imports.py, tests/e2e/overview/test_imports.py).
+test_imports.py, tests/e2e/overview/test_what_custodian_loads.py).
 """

@@ -20,13 +20,13 @@ from pathlib import Path
 from c7n.utils import dumps
 from c7n.version import version as c7n_version
 
-from c7n_keyage.findings import access_entry, credential_entry, unused_key, verified_key
+from c7n_keyage.credential_report.parse import AccessKey
 from c7n_keyage.overview.combine import run_order
 from c7n_keyage.overview.fleet import Fleet
 from c7n_keyage.overview.runs import Run, parse_run
-from c7n_keyage.report import AccessKey
-from c7n_keyage.rule import stale_reasons
-from c7n_keyage.verify import Stale, live_key
+from c7n_keyage.stale.findings import access_entry, credential_entry, unused_key, verified_key
+from c7n_keyage.stale.rule import stale_reasons
+from c7n_keyage.stale.verify import Stale, live_key
 
 REGION = "us-east-1"
 DAYS = 90

@@ -26,8 +26,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from demo.localiam import KeySpec, LocalIAM, UserSpec
 from tests.support.fleet import as_truth
+from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 from tests.support.page import numbers_in_json, numbers_on_page
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from c7n_keyage.overview.inputs import InputError
-from demo.localiam import LocalIAM
+from tests.support.localiam import LocalIAM
 from tests.support.run_files import START, metadata, read, resources
 
 pytestmark = pytest.mark.slow

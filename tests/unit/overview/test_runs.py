@@ -32,7 +32,7 @@ METADATA = {
     "execution": {"id": "x", "start": START.timestamp(), "end_time": 0, "duration": 0},
     "config": {"region": "us-east-1", "account_id": "111111111111", "dryrun": False},
 }
-# Entries as the filter writes them (c7n_keyage/findings.py): one report-only, one verified.
+# Entries as the filter writes them (c7n_keyage/stale/findings.py): one report-only, one verified.
 REPORT_ENTRY = {
     "slot": 1,
     "last_rotated": "2025-10-28T14:29:00+00:00",
