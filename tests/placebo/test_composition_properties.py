@@ -9,10 +9,10 @@ tree of ``and`` / ``or`` / ``not`` over ``access-key-unused`` (random options), 
 ``credential`` on user columns (password, MFA), ``value`` on ``Path`` and ``UserName`` and
 tag filters, with ``remove-keys`` (disable or delete) or no action.
 
-The reference below is written from the README's text (the rule, the composition rules,
-what a policy that acts on keys changes), not from the code. Invariants:
+The reference below is written from the documented text (docs/reference.md: the rule, the
+composition rules, what a policy that acts on keys changes), not from the code. Invariants:
 
-- ``validate()`` refuses exactly the compositions the README refuses, and a policy it
+- ``validate()`` refuses exactly the compositions the documentation refuses, and a policy it
   accepts never crashes;
 - a report-only policy changes nothing, and matches exactly the users its tree matches;
 - no key changes unless it is stale by the live data and an ``access-key-unused`` of the
@@ -57,7 +57,7 @@ ROTATION = [None, 120, 300]
 DRIFT = ["none", "none", "used", "disabled", "deleted", "rotated"]
 
 
-# --- the reference: the README's rule and composition rules ---
+# --- the reference: the documented rule and composition rules (docs/reference.md) ---
 
 
 @dataclass(frozen=True)
@@ -386,10 +386,10 @@ def test_policy_composition(endpoint, tmp_path, specs, data, earlier, changes):
     try:
         policy = load_policy(data, factory, cache="memory", output_dir=str(tmp_path))
     except PolicyValidationError as refusal:
-        assert expect_refused, f"refused a composition the README allows: {refusal}"
+        assert expect_refused, f"refused a composition the documentation allows: {refusal}"
         event("refused")
         return
-    assert not expect_refused, "accepted a composition the README refuses"
+    assert not expect_refused, "accepted a composition the documentation refuses"
     load_policy(earlier, factory, cache="memory", output_dir=str(tmp_path)).run()
     local.clear_calls()
     resources = policy.run()  # a crash fails the example

@@ -8,7 +8,7 @@ policy through c7n's own machinery: a random ``and`` / ``or`` / ``not`` tree of
 ``retired-keys`` (``days``, ``policy``, ``within-hours``), ``value`` and tag filters, with
 ``restore-keys`` or ``delete-retired-keys``.
 
-The reference is written from the issue's and the README's text, not from the code: a key
+The reference is written from the issue's and the documented text, not from the code: a key
 is changed only if its own record satisfies the policy's filters evaluated for that record
 (a ``retired-keys`` filter by the record's options, any other filter by its user), and
 then as the action promises (restore: an Inactive key is re-enabled; delete: an Inactive
@@ -413,11 +413,11 @@ def test_lifecycle_composition(endpoint, tmp_path, world, data):
             data, lambda region=None, assume=None: session, output_dir=str(tmp_path)
         )
     except PolicyValidationError as refusal:
-        assert refused(data["filters"], action), f"refused what the README allows: {refusal}"
+        assert refused(data["filters"], action), f"refused what the documentation allows: {refusal}"
         assert local.calls == [], "a refused policy called IAM"
         event("refused")
         return
-    assert not refused(data["filters"], action), "accepted what the README refuses"
+    assert not refused(data["filters"], action), "accepted what the documentation refuses"
     policy.run()
     status, recorded = observe(specs)
 

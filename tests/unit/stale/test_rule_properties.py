@@ -3,7 +3,7 @@
 Rows are generated as data (who, which keys, how long ago each date is, written in which
 of the forms AWS and others use), rendered as CSV text and read back by ``parse_report``;
 the verdicts of ``stale_reasons`` are compared with a reference model written from the
-rule's TEXT (the README's "The rule, against its peers" and the seed rule, Panther
+rule's TEXT (docs/reference.md's "The rule, against its peers" and the seed rule, Panther
 ``AWS.AccessKey.Unused``), not from ``rule.py``: ages are timedeltas, the reasons a table
 of conditions. The run's clock has microseconds, as a real one does; dates carry them too
 (AWS writes whole seconds), at and around the limits; some reports end without a final
