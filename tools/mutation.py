@@ -239,6 +239,40 @@ EXPLAINED = [
         "the name kept for such a row ends at its first CR or LF either way (this survivor "
         "once revealed that the code cut it at LF only: fixed)",
     },
+    {
+        "function": "c7n_keyage.plugin.hook.xǁ_Loaderǁcreate_module",
+        "after": "create_module(None)",
+        "kind": "equivalent",
+        "why": "c7n's modules are Python source, whose loader's create_module ignores the spec "
+        "and returns None (Python's default module creation) either way",
+    },
+    {
+        "function": "c7n_keyage.plugin.hook.x_install",
+        "after": 'getattr(f, "c7n_keyage", None)',
+        "kind": "equivalent",
+        "why": "the default is for finders that are not the plugin's: False and None are both "
+        "false to any()",
+    },
+    {
+        "function": "c7n_keyage.credential_report.source.xǁCredentialReportSourceǁget_resources",
+        "after": "cache: bool = False",
+        "kind": "equivalent",
+        "why": "the parameter is c7n's source interface; this source reads the run's one "
+        "credential report whatever it says",
+    },
+    {
+        "function": "c7n_keyage.options.x_unknown",
+        "after": "list(properties), )",
+        "kind": "equivalent",
+        "why": "get_close_matches lists the best match first whatever its n, and only the first "
+        "is said",
+    },
+    {
+        "function": "c7n_keyage.options.x_unknown",
+        "after": "n=2",
+        "kind": "equivalent",
+        "why": "the same: n=2 adds a second match, never said",
+    },
 ]
 
 

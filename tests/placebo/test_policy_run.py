@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from c7n.exceptions import PolicyExecutionError
 
 from c7n_keyage import policy_run
 from c7n_keyage.names import ACCESS_KEYS, MATCHED_KEYS, UNUSED_KEYS
@@ -83,6 +84,13 @@ def test_unconfirmed_findings_are_told_apart_by_slot_and_creation():
     ]
     older = dict(one, last_rotated="2020-01-01T00:00:00+00:00")
     assert policy_run.merge_findings([one], [older], "and") == []
+
+
+def test_findings_with_key_ids_are_told_apart_by_id_alone():
+    # A key deleted and another created in its slot in the same second: two keys.
+    first, second = finding("A", "unused"), finding("B", "never-used")
+    assert policy_run.merge_findings([first], [second], "and") == []
+    assert policy_run.merge_findings([first], [second], "or") == [second, first]
 
 
 # --- a run: start, finish, and the wrapper ---
@@ -241,3 +249,74 @@ def test_a_filter_run_on_its_own_keeps_a_run_of_its_own(replay_from, frozen, run
     flagged = flt.process(users)
     assert [r["UserName"] for r in flagged] == ["bob-stale", "dave-abandoned", "erin-two-keys"]
     assert "ListAccessKeys" in replay.operations()
+
+
+# --- watched filters: which resources each passed in this run ---
+
+
+class Leaf:
+    """A filter that passes the users it names, noting the event it was given."""
+
+    def __init__(self, *names: str):
+        self.names, self.events = set(names), []
+
+    def process(self, resources, event=None):
+        self.events.append(event)
+        return [r for r in resources if r["UserName"] in self.names]
+
+
+class Block:
+    def __init__(self, *filters):
+        self.filters = list(filters)
+
+
+class Tree(Manager):
+    """A manager whose filtering runs the given leaves, in order, on every resource."""
+
+    def __init__(self, filters: list, runs: list):
+        super().__init__({"name": "p"})
+        self.filters, self.runs = filters, runs
+
+    def get_model(self):
+        return type("Model", (), {"id": "UserName"})
+
+    def filter_resources(self, resources, event=None):
+        for leaf in self.runs:
+            leaf.process(resources, event)
+        return resources
+
+
+def users(*names: str) -> list[dict]:
+    return [{"UserName": name} for name in names]
+
+
+def test_a_watched_filter_deep_in_blocks_notes_what_it_passed():
+    # or: [and: [other, wanted], beside]: the wanted filter is at (0, 0, 1).
+    other, wanted, beside = Leaf("a", "b"), Leaf("b"), Leaf("c")
+    manager = Tree([Block(Block(other, wanted), beside)], runs=[other, wanted, beside])
+    policy_run.watch(manager, [(0, 0, 1)])
+    manager.filter_resources(users("a", "b", "c"), {"detail": "an event"})
+    assert [policy_run.passed(manager, (0, 0, 1), u) for u in users("a", "b", "c")] == [
+        False, True, False]  # fmt: skip
+    assert wanted.events == [{"detail": "an event"}]  # the filter still gets the event
+
+
+def test_a_watched_filter_that_never_ran_passed_nothing():
+    # c7n stops an and: at the first filter that leaves nothing: the second never runs.
+    first, second = Leaf(), Leaf("a")
+    manager = Tree([first, second], runs=[first])
+    policy_run.watch(manager, [(1,)])
+    manager.filter_resources(users("a"))
+    assert policy_run.passed(manager, (1,), {"UserName": "a"}) is False
+
+
+@pytest.mark.parametrize("path", [(2,), (0, 1), (1, 0)])
+def test_a_watched_path_the_policy_does_not_have_is_refused(path):
+    manager = Tree([Block(Leaf("a")), Leaf("b")], runs=[])
+    policy_run.watch(manager, [path])
+    with pytest.raises(PolicyExecutionError) as raised:
+        manager.filter_resources(users("a"))
+    assert str(raised.value) == (
+        f"policy:p filter {list(path)} is not where the policy's filters put it: the records "
+        "it chooses cannot be told"
+    )

@@ -324,7 +324,9 @@ def test_an_s3_object_is_read_no_further_than_one_byte_past_the_cap():
     assert Counted.asked == [2 * MB + 1]
 
 
-def test_an_s3_client_for_the_urls_region_and_a_bad_one_named():
+def test_an_s3_client_for_the_urls_region_and_a_bad_one_named(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    assert s3_client("s3://audit/org").meta.region_name == "us-west-2"  # boto3's default
     assert s3_client("s3://audit/org?region=eu-west-1").meta.region_name == "eu-west-1"
     assert s3_client("s3://audit/org?region=ap-south-2&x=1").meta.region_name == "ap-south-2"
     with pytest.raises(InputError, match=r"^s3://a/x\?region=bad region!: Provided region_name"):
