@@ -273,6 +273,12 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "the same: n=2 adds a second match, never said",
     },
+    {
+        "function": "c7n_keyage.lifecycle.reads.x_key_status",
+        "after": "lambda entry: None",
+        "kind": "equivalent",
+        "why": "the selector asks for no key's last use: None is as false as False",
+    },
 ]
 
 
