@@ -5,11 +5,13 @@ from __future__ import annotations
 import pathlib
 import subprocess
 import sys
+import sysconfig
 
 import pytest
 import yaml
 from c7n.exceptions import PolicyValidationError
 
+import c7n_keyage
 from tests.support.paths import POLICIES
 from tests.support.policies import BAD_OPTIONS, bad_policy
 
@@ -21,6 +23,12 @@ def cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, cwd=cwd, timeout=120
     )
+
+
+def test_pip_install_put_the_startup_hook_in_site_packages():
+    pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "c7n_keyage.pth"
+    assert pth.read_text().strip() == "import c7n_keyage"
+    assert pathlib.Path(c7n_keyage.__file__).parent.parent == pth.parent
 
 
 def test_startup_hook_imports_neither_c7n_nor_boto3():

@@ -1,23 +1,13 @@
-"""Registration as installed (the ``.pth`` in site-packages), the filter's own validation,
-which stands in for the JSON schema where c7n skips it, and policies left to c7n. The hook
-and the registries in process: ``test_hook.py``."""
+"""The filter's own validation, which stands in for the JSON schema where c7n skips it, and
+policies left to c7n. The hook and the registries in process: ``test_hook.py``; the
+installed ``.pth``: ``tests/e2e/plugin/test_registration_cli.py``."""
 
 from __future__ import annotations
-
-import pathlib
-import sysconfig
 
 import pytest
 from c7n.exceptions import PolicyValidationError
 
-import c7n_keyage
 from tests.support.policies import BAD_OPTIONS, bad_policy
-
-
-def test_pip_install_put_the_startup_hook_in_site_packages():
-    pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "c7n_keyage.pth"
-    assert pth.read_text().strip() == "import c7n_keyage"
-    assert pathlib.Path(c7n_keyage.__file__).parent.parent == pth.parent
 
 
 @pytest.mark.parametrize("option, value, message", BAD_OPTIONS)
