@@ -242,12 +242,47 @@ class SizeResult:
     flagged_active_keys: int
 
 
+# The filters of the two routes also measured with remove-keys and on an old report.
+BOTH_ROUTES = {"plugin": PLUGIN, "builtin": BUILTIN}
+
+
 def measure_size(account: Account, repeats: int, boto3_repeats: int) -> SizeResult:
     """Every figure for one account; the boto3 routes are skipped when ``boto3_repeats`` is 0."""
     n = len(account.users)
-    filters = {"plugin": PLUGIN, "builtin": BUILTIN}
     iam = FakeIAM(account)
     fake = fake_factory(iam)
+    routes = _timed_routes(account, iam, fake, repeats)
+    remove_keys = {
+        name: run_remove_keys(
+            load_policy(f"{name}-rk", BOTH_ROUTES[name], fake, REMOVE_KEYS), iam, account
+        )
+        for name in ("plugin", "builtin")
+    }
+    _check_remove_keys(account, remove_keys)
+    boto3_routes, boto3_remove_keys = _through_boto3(account, iam, remove_keys, boto3_repeats)
+    regenerate = {
+        name: _calls_when_regenerating(iam, account, BOTH_ROUTES[name], fake)
+        for name in ("plugin", "builtin")
+    }
+    return SizeResult(
+        n=n,
+        repeats=repeats,
+        routes=routes,
+        remove_keys=remove_keys,
+        boto3_routes=boto3_routes,
+        boto3_remove_keys=boto3_remove_keys,
+        boto3_repeats=boto3_repeats,
+        remove_keys_equal=remove_keys_equal_work(n, account.now),
+        builtin_idle_users=_idle_builtin_users(account),
+        regenerate_calls=regenerate,
+        flagged_active_keys=sum(
+            1 for u in account.expected_plugin() for k in account.keys[u] if k.active
+        ),
+    )
+
+
+def _timed_routes(account: Account, iam: FakeIAM, fake: Callable, repeats: int) -> dict[str, Route]:
+    """Every route timed, its matches checked, then its memory weighed."""
     routes = {
         "plugin": Route("access-key-unused", load_policy("plugin", PLUGIN, fake), iam),
         "builtin": Route("built-in recipe", load_policy("builtin", BUILTIN, fake), iam),
@@ -262,59 +297,44 @@ def measure_size(account: Account, repeats: int, boto3_repeats: int) -> SizeResu
     _check_matches(account, routes)
     for route in routes.values():
         route.measure_memory(account)
+    return routes
 
-    remove_keys = {
-        name: run_remove_keys(
-            load_policy(f"{name}-rk", filters[name], fake, REMOVE_KEYS), iam, account
-        )
-        for name in ("plugin", "builtin")
-    }
-    _check_remove_keys(account, remove_keys)
 
+def _through_boto3(
+    account: Account, iam: FakeIAM, remove_keys: dict[str, RemoveKeysRun], repeats: int
+) -> tuple[dict[str, Route], dict[str, RemoveKeysRun]]:
+    """The same filters through real boto3 clients (botocore answering in memory), timed,
+    then with remove-keys; nothing when ``repeats`` is 0."""
     boto3_routes: dict[str, Route] = {}
     boto3_remove_keys: dict[str, RemoveKeysRun] = {}
-    if boto3_repeats:
-        # The same filters through real boto3 clients (botocore answering in memory).
-        bfactory, seen = boto3_factory(iam)
-        boto3_routes = {
-            "plugin": Route("access-key-unused", load_policy("plugin-b", PLUGIN, bfactory), iam),
-            "builtin": Route("built-in recipe", load_policy("builtin-b", BUILTIN, bfactory), iam),
-        }
-        time_routes(list(boto3_routes.values()), account, boto3_repeats)
-        for name in ("plugin", "builtin"):
-            policy = load_policy(f"{name}-rk-b", filters[name], bfactory, REMOVE_KEYS)
-            seen.clear()
-            run = boto3_remove_keys[name] = run_remove_keys(policy, iam, account)
-            # botocore saw exactly the calls the fake answered: the counts are not an
-            # artefact of the fake client.
-            if run.total_calls != remove_keys[name].total_calls or seen != run.total_calls:
-                raise AssertionError(f"{name}: boto3 and fake call counts differ")
+    if not repeats:
+        return boto3_routes, boto3_remove_keys
+    bfactory, seen = boto3_factory(iam)
+    boto3_routes = {
+        "plugin": Route("access-key-unused", load_policy("plugin-b", PLUGIN, bfactory), iam),
+        "builtin": Route("built-in recipe", load_policy("builtin-b", BUILTIN, bfactory), iam),
+    }
+    time_routes(list(boto3_routes.values()), account, repeats)
+    for name in ("plugin", "builtin"):
+        policy = load_policy(f"{name}-rk-b", BOTH_ROUTES[name], bfactory, REMOVE_KEYS)
+        seen.clear()
+        run = boto3_remove_keys[name] = run_remove_keys(policy, iam, account)
+        # botocore saw exactly the calls the fake answered: the counts are not an
+        # artefact of the fake client.
+        if run.total_calls != remove_keys[name].total_calls or seen != run.total_calls:
+            raise AssertionError(f"{name}: boto3 and fake call counts differ")
+    return boto3_routes, boto3_remove_keys
 
+
+def _idle_builtin_users(account: Account) -> int:
+    """Users the built-in route lists though none of their keys is acted on."""
     acted_on = {k.key_id for k in account.builtin_keys()}
     idle = [
         u
         for u in account.expected_builtin()
         if not any(k.key_id in acted_on for k in account.keys[u])
     ]
-    regenerate = {
-        name: _calls_when_regenerating(iam, account, filters[name], fake)
-        for name in ("plugin", "builtin")
-    }
-    return SizeResult(
-        n=n,
-        repeats=repeats,
-        routes=routes,
-        remove_keys=remove_keys,
-        boto3_routes=boto3_routes,
-        boto3_remove_keys=boto3_remove_keys,
-        boto3_repeats=boto3_repeats,
-        remove_keys_equal=remove_keys_equal_work(n, account.now),
-        builtin_idle_users=len(idle),
-        regenerate_calls=regenerate,
-        flagged_active_keys=sum(
-            1 for u in account.expected_plugin() for k in account.keys[u] if k.active
-        ),
-    )
+    return len(idle)
 
 
 def remove_keys_equal_work(n: int, now) -> dict[str, RemoveKeysRun]:

@@ -49,43 +49,77 @@ def mb(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:.2f}"
 
 
-def filter_table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
-    by_n = {r.n: r for r in results}
-    sizes = [r.n for r in results]
-    target = by_n.get(TARGET_N)
-    big = by_n.get(BIG_N)
-    met: dict[str, bool] = {}
+class _FilterTable:
+    """The filter table being built: its columns (one per size), the results at the sizes
+    its targets are judged at (when this run has them), the targets judged and the rows."""
 
-    def growth(value) -> str:
-        if target is None or big is None:
+    def __init__(self, results: list[SizeResult]) -> None:
+        self.results = results
+        self.by_n = {r.n: r for r in results}
+        self.sizes = [r.n for r in results]
+        self.target = self.by_n.get(TARGET_N)
+        self.big = self.by_n.get(BIG_N)
+        self.met: dict[str, bool] = {}
+        self.rows: list[list[str]] = []
+
+    def growth(self, value) -> str:
+        if self.target is None or self.big is None:
             return ""
-        return f"{value(big) / value(target):.1f}x"
+        return f"{value(self.big) / value(self.target):.1f}x"
 
-    rows: list[list[str]] = []
+    def row(self, label: str, cell, grow: str = "", target: str = "") -> None:
+        self.rows.append([label, *(cell(self.by_n[n]) for n in self.sizes), grow, target])
 
-    def row(label: str, cell, grow: str = "", goal: str = "") -> None:
-        rows.append([label, *(cell(by_n[n]) for n in sizes), grow, goal])
 
-    def t(name: str):
-        return lambda r: r.routes[name].median
+def filter_table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
+    table = _FilterTable(results)
+    _speed_rows(table)
+    _other_route_rows(table)
+    _call_rows(table)
+    _memory_rows(table)
+    _remove_keys_rows(table)
+    _remove_keys_total_rows(table)
+    _remove_keys_cost_rows(table)
+    table.row(
+        "repeats (in-memory client / real boto3 clients)",
+        lambda r: f"{r.repeats} / {r.boto3_repeats}",
+    )
+    header = [
+        "filter step, per account",
+        *(f"N = {n:,}" for n in table.sizes),
+        "50k / 5k",
+        "target",
+    ]
+    return markdown(header, table.rows), table.met
 
-    def ratio(r: SizeResult, a: str = "plugin", b: str = "builtin") -> float:
-        return r.routes[a].median / r.routes[b].median
 
-    def cpu_ratio(r: SizeResult) -> float:
-        return r.routes["plugin"].median_cpu / r.routes["builtin"].median_cpu
+def _median(name: str):
+    return lambda r: r.routes[name].median
 
-    row(
+
+def _ratio(r: SizeResult, a: str = "plugin", b: str = "builtin") -> float:
+    return r.routes[a].median / r.routes[b].median
+
+
+def _cpu_ratio(r: SizeResult) -> float:
+    return r.routes["plugin"].median_cpu / r.routes["builtin"].median_cpu
+
+
+def _speed_rows(table: _FilterTable) -> None:
+    """Who each route matched, then the plugin against the built-in recipe: time, growth
+    from 5,000 to 50,000 users, full collections, and their ratio."""
+    target, big, met = table.target, table.big, table.met
+    table.row(
         "users matched: (1) / (2) / (3)",
         lambda r: " / ".join(
             str(len(r.routes[k].matched)) for k in ("plugin", "builtin", "access")
         ),
     )
-    linear = t("plugin")(big) / t("plugin")(target) <= 12 if target and big else None
-    row(
+    linear = _median("plugin")(big) / _median("plugin")(target) <= 12 if target and big else None
+    table.row(
         "**(1) access-key-unused**, filter step, median ms",
-        lambda r: ms(t("plugin")(r)),
-        growth(t("plugin")),
+        lambda r: ms(_median("plugin")(r)),
+        table.growth(_median("plugin")),
         goal(
             met,
             "linear growth",
@@ -93,36 +127,41 @@ def filter_table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
             "<= ~12x",
         ),
     )
-    row(
+    table.row(
         "**(2) built-in recipe**, 2 `credential` filters, cache off, median ms",
-        lambda r: ms(t("builtin")(r)),
-        growth(t("builtin")),
+        lambda r: ms(_median("builtin")(r)),
+        table.growth(_median("builtin")),
     )
-    row(
+    table.row(
         "of which CPython full GC collections (count, ms, median): (1) / (2)",
         lambda r: " / ".join(
             f"{r.routes[k].median_full_gc[0]:g}, {ms(r.routes[k].median_full_gc[1])}"
             for k in ("plugin", "builtin")
         ),
     )
-    row(
+    table.row(
         "**ratio (1)/(2)**, wall (CPU)",
-        lambda r: f"{ratio(r):.2f} ({cpu_ratio(r):.2f})",
+        lambda r: f"{_ratio(r):.2f} ({_cpu_ratio(r):.2f})",
         "",
-        goal(met, "ratio at 5,000", ratio(target) <= 0.25 if target else None, "<= 0.25 at 5,000"),
+        goal(met, "ratio at 5,000", _ratio(target) <= 0.25 if target else None, "<= 0.25 at 5,000"),
     )
-    row(
+
+
+def _other_route_rows(table: _FilterTable) -> None:
+    """The built-in recipe sharing one fetch, the access-key route, and the ratio through
+    real boto3 clients."""
+    table.row(
         "(2b) built-in recipe, its 2 filters sharing 1 fetch+parse (c7n cache), median ms",
-        lambda r: ms(t("shared")(r)),
-        growth(t("shared")),
+        lambda r: ms(_median("shared")(r)),
+        table.growth(_median("shared")),
     )
-    row("ratio (1)/(2b)", lambda r: f"{ratio(r, b='shared'):.2f}")
-    row(
+    table.row("ratio (1)/(2b)", lambda r: f"{_ratio(r, b='shared'):.2f}")
+    table.row(
         "(3) `access-key` route (ListAccessKeys per user), median ms",
-        lambda r: ms(t("access")(r)),
-        growth(t("access")),
+        lambda r: ms(_median("access")(r)),
+        table.growth(_median("access")),
     )
-    row(
+    table.row(
         "ratio (1)/(2) through real boto3 clients (botocore, answers in memory)",
         lambda r: (
             f"{r.boto3_routes['plugin'].median / r.boto3_routes['builtin'].median:.2f}"
@@ -130,48 +169,63 @@ def filter_table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
             else "not run"
         ),
     )
+
+
+def _call_rows(table: _FilterTable) -> None:
+    """The IAM calls of each route's filter step, on a fresh report and on an old one."""
+    results = table.results
     plugin_calls = {calls(r.routes["plugin"].calls) for r in results}
-    row(
+    table.row(
         "IAM calls, fresh report: (1)",
         lambda r: calls(r.routes["plugin"].calls),
         "",
         goal(
-            met,
+            table.met,
             "report-only calls",
             len(plugin_calls) == 1
             and all(sum(r.routes["plugin"].calls.values()) <= 2 for r in results),
             "<= 2, constant in N",
         ),
     )
-    row("IAM calls, fresh report: (2)", lambda r: calls(r.routes["builtin"].calls))
-    row("IAM calls, fresh report: (2b)", lambda r: calls(r.routes["shared"].calls))
-    row("IAM calls: (3)", lambda r: calls(r.routes["access"].calls))
-    row(
+    table.row("IAM calls, fresh report: (2)", lambda r: calls(r.routes["builtin"].calls))
+    table.row("IAM calls, fresh report: (2b)", lambda r: calls(r.routes["shared"].calls))
+    table.row("IAM calls: (3)", lambda r: calls(r.routes["access"].calls))
+    table.row(
         "IAM calls, report 2 days old: (1) / (2)",
         lambda r: (
             f"{sum(r.regenerate_calls['plugin'].values())} / "
             f"{sum(r.regenerate_calls['builtin'].values())}"
         ),
     )
-    row(
+
+
+def _memory_rows(table: _FilterTable) -> None:
+    """Peak memory each route's filter step adds."""
+    target = table.target
+    table.row(
         "peak memory added, MB (tracemalloc): (1)",
         lambda r: mb(r.routes["plugin"].peak_bytes),
-        growth(lambda r: r.routes["plugin"].peak_bytes),
+        table.growth(lambda r: r.routes["plugin"].peak_bytes),
         goal(
-            met,
+            table.met,
             "peak memory",
             target.routes["plugin"].peak_bytes < 50e6 if target else None,
             "< 50 MB at 5,000",
         ),
     )
-    row(
+    table.row(
         "peak memory added, MB: (2) / (2b) / (3)",
         lambda r: " / ".join(mb(r.routes[k].peak_bytes) for k in ("builtin", "shared", "access")),
     )
 
-    rk = "with `remove-keys`:"
-    row(
-        f"{rk} per-user calls, (1): ListAccessKeys + GetAccessKeyLastUsed "
+
+RK = "with `remove-keys`:"
+
+
+def _remove_keys_rows(table: _FilterTable) -> None:
+    """With ``remove-keys``: whom the per-user calls named, and the keys each route disabled."""
+    table.row(
+        f"{RK} per-user calls, (1): ListAccessKeys + GetAccessKeyLastUsed "
         "(users flagged / their active keys), per flagged user",
         lambda r: (
             f"{_rk(r, 'ListAccessKeys')} + {_rk(r, 'GetAccessKeyLastUsed')} "
@@ -180,83 +234,88 @@ def filter_table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
         ),
         "",
         goal(
-            met,
+            table.met,
             "per-user calls for flagged users only",
             all(
                 _rk(r, "ListAccessKeys") == r.remove_keys["plugin"].matched
                 and _rk(r, "GetAccessKeyLastUsed") == r.flagged_active_keys
-                for r in results
+                for r in table.results
             ),
             "1 ListAccessKeys per flagged user + 1 GetAccessKeyLastUsed per active key of "
             "one, none for other users",
         ),
     )
-    row(
-        f"{rk} ListAccessKeys / users matched / users with nothing to act on, (2)",
+    table.row(
+        f"{RK} ListAccessKeys / users matched / users with nothing to act on, (2)",
         lambda r: (
             f"{r.remove_keys['builtin'].total_calls['ListAccessKeys']} / "
             f"{r.remove_keys['builtin'].matched} / {r.builtin_idle_users}"
         ),
     )
-    row(
-        f"{rk} keys disabled, (1) / (2)",
+    table.row(
+        f"{RK} keys disabled, (1) / (2)",
         lambda r: (
             f"{r.remove_keys['plugin'].total_calls['UpdateAccessKey']} / "
             f"{r.remove_keys['builtin'].total_calls['UpdateAccessKey']}"
         ),
     )
-    row(
-        f"{rk} IAM calls by action, filter + action, (1)",
+    table.row(
+        f"{RK} IAM calls by action, filter + action, (1)",
         lambda r: calls(r.remove_keys["plugin"].total_calls),
     )
-    row(
-        f"{rk} IAM calls in all, filter + action, (1) / (2)",
-        lambda r: (
-            f"{sum(r.remove_keys['plugin'].total_calls.values())} / "
-            f"{sum(r.remove_keys['builtin'].total_calls.values())}"
-        ),
+
+
+def _remove_keys_total_rows(table: _FilterTable) -> None:
+    """With ``remove-keys``: all the calls of the filter and the action, on the realistic
+    report and on one where both routes disable the same keys."""
+    table.row(
+        f"{RK} IAM calls in all, filter + action, (1) / (2)",
+        lambda r: f"{_total(r.remove_keys, 'plugin')} / {_total(r.remove_keys, 'builtin')}",
         "",
         goal(
-            met,
+            table.met,
             "calls with remove-keys, realistic report",
             all(
-                sum(r.remove_keys["plugin"].total_calls.values())
-                <= sum(r.remove_keys["builtin"].total_calls.values())
-                for r in results
+                _total(r.remove_keys, "plugin") <= _total(r.remove_keys, "builtin")
+                for r in table.results
             ),
             "(1) <= (2)",
             "(1) reads each flagged user's active keys' last use live, and also disables "
             "the never-used keys (2) cannot see",
         ),
     )
-    row(
-        f"{rk} the same on a report with no never-used key (both disable the same keys): "
+    table.row(
+        f"{RK} the same on a report with no never-used key (both disable the same keys): "
         "IAM calls in all / keys disabled, (1) vs (2)",
         lambda r: (
-            f"{sum(r.remove_keys_equal['plugin'].total_calls.values())} / "
+            f"{_total(r.remove_keys_equal, 'plugin')} / "
             f"{r.remove_keys_equal['plugin'].total_calls['UpdateAccessKey']} vs "
-            f"{sum(r.remove_keys_equal['builtin'].total_calls.values())} / "
+            f"{_total(r.remove_keys_equal, 'builtin')} / "
             f"{r.remove_keys_equal['builtin'].total_calls['UpdateAccessKey']}"
         ),
         "",
         goal(
-            met,
+            table.met,
             "calls with remove-keys, same keys disabled",
             all(
-                sum(r.remove_keys_equal["plugin"].total_calls.values())
-                <= sum(r.remove_keys_equal["builtin"].total_calls.values())
-                for r in results
+                _total(r.remove_keys_equal, "plugin") <= _total(r.remove_keys_equal, "builtin")
+                for r in table.results
             ),
             "(1) <= (2)",
             "1 GetAccessKeyLastUsed per active key of a flagged user, a live check (2) never makes",
         ),
     )
-    row(
-        f"{rk} IAM calls per key disabled, (1) / (2)",
+
+
+def _remove_keys_cost_rows(table: _FilterTable) -> None:
+    """With ``remove-keys``: the calls per key disabled, and the time through real boto3
+    clients."""
+    table.row(
+        f"{RK} IAM calls per key disabled, (1) / (2)",
         lambda r: f"{_per_key(r, 'plugin'):.2f} / {_per_key(r, 'builtin'):.2f}",
     )
-    row(
-        f"{rk} filter + action through real boto3 clients, ms, (1) / (2)",
+    table.row(
+        f"{RK} filter + action through real boto3 clients, ms, (1) / (2)",
         lambda r: (
             f"{ms(r.boto3_remove_keys['plugin'].total_seconds)} / "
             f"{ms(r.boto3_remove_keys['builtin'].total_seconds)}"
@@ -264,13 +323,11 @@ def filter_table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
             else "not run"
         ),
     )
-    row(
-        "repeats (in-memory client / real boto3 clients)",
-        lambda r: f"{r.repeats} / {r.boto3_repeats}",
-    )
 
-    header = ["filter step, per account", *(f"N = {n:,}" for n in sizes), "50k / 5k", "target"]
-    return markdown(header, rows), met
+
+def _total(runs: dict, name: str) -> int:
+    """All the IAM calls of one route's run with ``remove-keys``, filter and action."""
+    return sum(runs[name].total_calls.values())
 
 
 def _rk(r: SizeResult, operation: str) -> int:
@@ -289,39 +346,49 @@ def _per_key(r: SizeResult, name: str) -> float:
 
 def startup_table(result: startup.StartupResult) -> tuple[str, dict[str, bool]]:
     """Targets are judged on CPU time: wall time on a shared machine mostly measures the load."""
-
-    def wall(samples) -> float:
-        return st.median(w for w, _ in samples) * 1000
-
-    def cpu(samples) -> float:
-        return st.median(c for _, c in samples) * 1000
-
-    def best(samples) -> float:
-        return min(w for w, _ in samples) * 1000
-
-    def diff(without: float, with_: float) -> str:
-        return f"{with_ - without:+.1f} ({(with_ / without - 1) * 100:+.1f}%)"
-
     bare_w, bare_p = result.bare_without, result.bare_with
     val_w, val_p = result.validate_builtin_without, result.validate_builtin_with
-    extra = cpu(bare_p) - cpu(bare_w)
-    slower = cpu(val_p) / cpu(val_w) - 1
+    extra = _cpu_ms(bare_p) - _cpu_ms(bare_w)
+    slower = _cpu_ms(val_p) / _cpu_ms(val_w) - 1
     met = {"start-up": extra < 5, "validate": slower <= 0.05}
+    rows = _bare_start_rows(result, met) + _validate_rows(result, met)
+    header = ["start-up", "without plugin", "with plugin", "difference", "target"]
+    return markdown(header, rows), met
+
+
+def _wall_ms(samples) -> float:
+    return st.median(w for w, _ in samples) * 1000
+
+
+def _cpu_ms(samples) -> float:
+    return st.median(c for _, c in samples) * 1000
+
+
+def _best_ms(samples) -> float:
+    return min(w for w, _ in samples) * 1000
+
+
+def _diff(without: float, with_: float) -> str:
+    return f"{with_ - without:+.1f} ({(with_ / without - 1) * 100:+.1f}%)"
+
+
+def _bare_start_rows(result: startup.StartupResult, met: dict[str, bool]) -> list[list[str]]:
+    """``python -c pass`` without and with the plugin's ``.pth``."""
+    bare_w, bare_p = result.bare_without, result.bare_with
     bare_import = st.median(result.import_us) / 1000
-    validate_import = st.median(result.validate_import_us) / 1000
-    rows = [
+    return [
         [
             "`python -c pass`, wall ms, median (min)",
-            f"{wall(bare_w):.1f} ({best(bare_w):.1f})",
-            f"{wall(bare_p):.1f} ({best(bare_p):.1f})",
-            diff(wall(bare_w), wall(bare_p)),
+            f"{_wall_ms(bare_w):.1f} ({_best_ms(bare_w):.1f})",
+            f"{_wall_ms(bare_p):.1f} ({_best_ms(bare_p):.1f})",
+            _diff(_wall_ms(bare_w), _wall_ms(bare_p)),
             "",
         ],
         [
             "`python -c pass`, CPU ms (user+sys), median",
-            f"{cpu(bare_w):.1f}",
-            f"{cpu(bare_p):.1f}",
-            diff(cpu(bare_w), cpu(bare_p)),
+            f"{_cpu_ms(bare_w):.1f}",
+            f"{_cpu_ms(bare_p):.1f}",
+            _diff(_cpu_ms(bare_w), _cpu_ms(bare_p)),
             f"< 5 ms: {verdict(met['start-up'])}",
         ],
         [
@@ -331,24 +398,33 @@ def startup_table(result: startup.StartupResult) -> tuple[str, dict[str, bool]]:
             "",
             "",
         ],
+    ]
+
+
+def _validate_rows(result: startup.StartupResult, met: dict[str, bool]) -> list[list[str]]:
+    """``custodian validate`` without and with the plugin, and of the plugin's policies."""
+    val_w, val_p = result.validate_builtin_without, result.validate_builtin_with
+    validate_import = st.median(result.validate_import_us) / 1000
+    plugin = result.validate_plugin_with
+    return [
         [
             "`custodian validate` built-in-only policies, wall ms, median (min)",
-            f"{wall(val_w):.0f} ({best(val_w):.0f})",
-            f"{wall(val_p):.0f} ({best(val_p):.0f})",
-            diff(wall(val_w), wall(val_p)),
+            f"{_wall_ms(val_w):.0f} ({_best_ms(val_w):.0f})",
+            f"{_wall_ms(val_p):.0f} ({_best_ms(val_p):.0f})",
+            _diff(_wall_ms(val_w), _wall_ms(val_p)),
             "",
         ],
         [
             "`custodian validate` built-in-only policies, CPU ms, median",
-            f"{cpu(val_w):.0f}",
-            f"{cpu(val_p):.0f}",
-            diff(cpu(val_w), cpu(val_p)),
+            f"{_cpu_ms(val_w):.0f}",
+            f"{_cpu_ms(val_p):.0f}",
+            _diff(_cpu_ms(val_w), _cpu_ms(val_p)),
             f"<= 5% slower: {verdict(met['validate'])}",
         ],
         [
             "  of which the plugin's modules (`-X importtime`, median)",
             "",
-            f"{validate_import:.1f} ({validate_import / cpu(val_w) * 100:.1f}%)",
+            f"{validate_import:.1f} ({validate_import / _cpu_ms(val_w) * 100:.1f}%)",
             "",
             "",
         ],
@@ -356,13 +432,11 @@ def startup_table(result: startup.StartupResult) -> tuple[str, dict[str, bool]]:
             f"`custodian validate policies/*.yml` ({len(result.plugin_policies)} files), "
             "wall / CPU ms, median",
             "fails (filter unknown)",
-            f"{wall(result.validate_plugin_with):.0f} / {cpu(result.validate_plugin_with):.0f}",
+            f"{_wall_ms(plugin):.0f} / {_cpu_ms(plugin):.0f}",
             "",
             "",
         ],
     ]
-    header = ["start-up", "without plugin", "with plugin", "difference", "target"]
-    return markdown(header, rows), met
 
 
 def _cpu_model() -> str:
@@ -418,13 +492,7 @@ on this shared machine other load swings wall time by far more than 5%."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
-    parser.add_argument("--no-startup", action="store_true")
-    parser.add_argument("--no-wholerun", action="store_true")
-    parser.add_argument("--wholerun-sizes", default=",".join(str(n) for n in wholerun.SIZES))
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args(argv)
+    args = _arguments(argv)
     # The filters log per-run warnings (none expected here); keep the table readable.
     logging.basicConfig(level=logging.ERROR)
 
@@ -437,6 +505,41 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `make bench` (`python -m benchmarks.run`). {facts}. "
         f"Run {datetime.date.today().isoformat()}.",
     ]
+    parts += _tables(args, met)
+    load = os.getloadavg()
+    missed = sorted(name for name, ok in met.items() if not ok)
+    minutes = (time.perf_counter() - began) / 60
+    parts += [
+        "",
+        f"Targets missed: {'; '.join(missed) if missed else 'none'}. "
+        f"Load average at end {load[0]:.2f}. This run of `make bench` took {minutes:.1f} min.",
+        "",
+        NOTES,
+    ]
+    if not args.no_wholerun:
+        parts += ["", wholerun.NOTES]
+    text = "\n".join(parts) + "\n"
+    print(text)
+    if not args.no_write:
+        LATEST.write_text(text)
+        write_docs(text)
+    return 0
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
+    parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument("--no-wholerun", action="store_true")
+    parser.add_argument("--wholerun-sizes", default=",".join(str(n) for n in wholerun.SIZES))
+    parser.add_argument("--no-write", action="store_true")
+    return parser.parse_args(argv)
+
+
+def _tables(args: argparse.Namespace, met: dict[str, bool]) -> list[str]:
+    """Measure, then tabulate, each after a blank line: whole runs, the filter step, start-up.
+    Each table's targets go into ``met``."""
+    parts = []
     if not args.no_wholerun:
         sizes = [int(s) for s in args.wholerun_sizes.split(",")]
         print(f"whole custodian runs, N = {sizes} ...", file=sys.stderr, flush=True)
@@ -457,24 +560,7 @@ def main(argv: list[str] | None = None) -> int:
         start_table, start_met = startup_table(startup.measure_startup())
         met.update(start_met)
         parts += ["", start_table]
-    load = os.getloadavg()
-    missed = sorted(name for name, ok in met.items() if not ok)
-    minutes = (time.perf_counter() - began) / 60
-    parts += [
-        "",
-        f"Targets missed: {'; '.join(missed) if missed else 'none'}. "
-        f"Load average at end {load[0]:.2f}. This run of `make bench` took {minutes:.1f} min.",
-        "",
-        NOTES,
-    ]
-    if not args.no_wholerun:
-        parts += ["", wholerun.NOTES]
-    text = "\n".join(parts) + "\n"
-    print(text)
-    if not args.no_write:
-        LATEST.write_text(text)
-        write_docs(text)
-    return 0
+    return parts
 
 
 def write_docs(text: str) -> None:

@@ -386,25 +386,48 @@ def _wall(s: float) -> str:
 
 def table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
     met: dict[str, bool] = {}
-    rows: list[list[str]] = []
+    rows = [
+        _row(
+            results,
+            "account: users (keys, active keys) / users the rule flags (of them tagged exempt) / "
+            "stale keys of users not exempt",
+            _accounts,
+        ),
+        *_call_rows(results, met),
+        *_per_user_rows(results, met),
+        *_wall_rows(results, met),
+        *_cpu_rows(results),
+        *_single_run_rows(results),
+        _row(
+            results,
+            "runs per configuration, fresh endpoint + report present: (A) (B) (E) / (C) (D)",
+            lambda r: f"1 + {len(r.present['A'])} / 1 + {len(r.present['C'])}",
+        ),
+        _row(results, "bench time for this column, s", lambda r: f"{r.seconds:.0f}"),
+    ]
+    header = ["whole `custodian run`, per account", *(f"N = {r.n:,}" for r in results), "target"]
+    return markdown(header, rows), met
 
-    def row(label: str, cell: Callable[[SizeResult], str], target: str = "") -> None:
-        rows.append([label, *(cell(r) for r in results), target])
 
-    def accounts(r: SizeResult) -> str:
-        t = r.truth
-        keys = sum(len(k) for k in t.account.keys.values())
-        active = sum(len(a) for a in t.active.values())
-        stale = sum(len(t.stale[u]) for u in t.kept)
-        exempt = len(set(t.flagged) & t.exempt)
-        return f"{r.n} ({keys}, {active}) / {len(t.flagged)} ({exempt}) / {stale}"
+def _row(
+    results: list[SizeResult], label: str, cell: Callable[[SizeResult], str], target: str = ""
+) -> list[str]:
+    return [label, *(cell(r) for r in results), target]
 
-    row(
-        "account: users (keys, active keys) / users the rule flags (of them tagged exempt) / "
-        "stale keys of users not exempt",
-        accounts,
-    )
 
+def _accounts(r: SizeResult) -> str:
+    t = r.truth
+    keys = sum(len(k) for k in t.account.keys.values())
+    active = sum(len(a) for a in t.active.values())
+    stale = sum(len(t.stale[u]) for u in t.kept)
+    exempt = len(set(t.flagged) & t.exempt)
+    return f"{r.n} ({keys}, {active}) / {len(t.flagged)} ({exempt}) / {stale}"
+
+
+def _call_rows(results: list[SizeResult], met: dict[str, bool]) -> list[list[str]]:
+    """The IAM calls of each configuration, with a fresh report present, then on a fresh
+    endpoint; (C)'s judged against the report-only target."""
+    rows = []
     report_only_present = [r.present["C"] for r in results]
     report_only_fresh = [[r.fresh["C"]] for r in results]
     for config in CONFIGS:
@@ -416,10 +439,13 @@ def table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
                 _report_only(report_only_present),
                 "report calls only, constant in N",
             )
-        row(
-            f"IAM calls, fresh report present: ({config.key}) {config.label}",
-            lambda r, k=config.key: _same(r.present[k]),
-            target,
+        rows.append(
+            _row(
+                results,
+                f"IAM calls, fresh report present: ({config.key}) {config.label}",
+                lambda r, k=config.key: _same(r.present[k]),
+                target,
+            )
         )
     for config in CONFIGS:
         target = ""
@@ -433,47 +459,65 @@ def table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
                 ok,
                 f"report calls only, <= {FRESH_REPORT_CALLS}, constant in N",
             )
-        row(
-            f"IAM calls, fresh endpoint (no report yet): ({config.key})",
-            lambda r, k=config.key: calls(r.fresh[k].iam),
-            target,
+        rows.append(
+            _row(
+                results,
+                f"IAM calls, fresh endpoint (no report yet): ({config.key})",
+                lambda r, k=config.key: calls(r.fresh[k].iam),
+                target,
+            )
         )
+    return rows
 
-    def per_user(r: SizeResult) -> str:
-        parts = []
-        for key in ("D", "E"):
-            runs = [r.fresh[key], *r.present[key]]
-            users, _ = per_user_targets(runs[0], runs[0].ids)
-            others = sum(n for u, n in users.items() if u not in set(r.truth.flagged))
-            per = sum(users.values()) / max(len(r.truth.flagged), 1)
-            parts.append(f"({key}) {per:.2f}, {others} for other users")
-        return "; ".join(parts)
 
-    row(
-        "per-user calls (GetUser, ListAccessKeys, GetAccessKeyLastUsed, UpdateAccessKey) "
-        "per flagged user",
-        per_user,
-        goal(
-            met,
-            "per-user calls for flagged users only",
-            all(
-                only_flagged(run, r.truth)
-                for r in results
-                for key in ("D", "E")
-                for run in (r.fresh[key], *r.present[key])
+def _per_user_rows(results: list[SizeResult], met: dict[str, bool]) -> list[list[str]]:
+    """Whom the per-user calls of (D) and (E) concern, the keys (E) disabled, STS calls."""
+    target = goal(
+        met,
+        "per-user calls for flagged users only",
+        all(
+            only_flagged(run, r.truth)
+            for r in results
+            for key in ("D", "E")
+            for run in (r.fresh[key], *r.present[key])
+        ),
+        "only for flagged users, each once",
+    )
+    return [
+        _row(
+            results,
+            "per-user calls (GetUser, ListAccessKeys, GetAccessKeyLastUsed, UpdateAccessKey) "
+            "per flagged user",
+            _per_user,
+            target,
+        ),
+        _row(
+            results,
+            "keys disabled by (E) = stale keys of users not exempt (checked, every run)",
+            lambda r: (
+                f"{r.present['E'][0].iam['UpdateAccessKey']} = "
+                f"{sum(len(r.truth.stale[u]) for u in r.truth.kept)}"
             ),
-            "only for flagged users, each once",
         ),
-    )
-    row(
-        "keys disabled by (E) = stale keys of users not exempt (checked, every run)",
-        lambda r: (
-            f"{r.present['E'][0].iam['UpdateAccessKey']} = "
-            f"{sum(len(r.truth.stale[u]) for u in r.truth.kept)}"
-        ),
-    )
-    row("STS calls per run, every configuration", _sts)
+        _row(results, "STS calls per run, every configuration", _sts),
+    ]
 
+
+def _per_user(r: SizeResult) -> str:
+    parts = []
+    for key in ("D", "E"):
+        runs = [r.fresh[key], *r.present[key]]
+        users, _ = per_user_targets(runs[0], runs[0].ids)
+        others = sum(n for u, n in users.items() if u not in set(r.truth.flagged))
+        per = sum(users.values()) / max(len(r.truth.flagged), 1)
+        parts.append(f"({key}) {per:.2f}, {others} for other users")
+    return "; ".join(parts)
+
+
+def _wall_rows(results: list[SizeResult], met: dict[str, bool]) -> list[list[str]]:
+    """Each configuration's median wall time with a fresh report present, as a ratio to (A);
+    (C)'s judged against the wall-time target."""
+    rows = []
     base = {r.n: r.median("A") for r in results}
     for config in CONFIGS:
         target = ""
@@ -487,59 +531,74 @@ def table(results: list[SizeResult]) -> tuple[str, dict[str, bool]]:
                 else None,
                 f"<= {RATIO_TARGET}x (A) at {RATIO_FROM_N:,} users and above",
             )
-        row(
-            f"**wall s, median, fresh report present: ({config.key})**"
-            + (", ratio to (A)" if config.key != "A" else ""),
-            lambda r, k=config.key: (
-                _wall(r.median(k))
-                if k == "A"
-                else f"{_wall(r.median(k))} (**{r.median(k) / base[r.n]:.2f}x**)"
-            ),
-            target,
+        rows.append(
+            _row(
+                results,
+                f"**wall s, median, fresh report present: ({config.key})**"
+                + (", ratio to (A)" if config.key != "A" else ""),
+                lambda r, k=config.key: (
+                    _wall(r.median(k))
+                    if k == "A"
+                    else f"{_wall(r.median(k))} (**{r.median(k) / base[r.n]:.2f}x**)"
+                ),
+                target,
+            )
         )
-    row(
-        "CPU s, median, custodian process: (A) / (B) / (C) / (D) / (E)",
-        lambda r: " / ".join(
-            _wall(r.median(c.key, lambda run: run.custodian_cpu)) for c in CONFIGS
-        ),
-    )
-    row(
-        "CPU s, median, endpoint (moto, in the bench's process): (A) / (B) / (C) / (D) / (E)",
-        lambda r: " / ".join(_wall(r.median(c.key, lambda run: run.endpoint_cpu)) for c in CONFIGS),
-    )
-    last_used = {"GetAccessKeyLastUsed"}
-    row(
-        "moto's handler CPU, ms per call, median: GetUser in (A) / GetAccessKeyLastUsed in (E) "
-        "/ the other calls of (E)",
-        lambda r: (
-            f"{r.median('A', lambda run: run.handler_ms({'GetUser'})):.2f} / "
-            f"{r.median('E', lambda run: run.handler_ms(last_used)):.2f} / "
-            f"{r.median('E', lambda run: run.handler_ms(but=last_used)):.2f}"
-        ),
-    )
-    row(
-        "wall s, fresh endpoint, one run: (A) / (B) / (C) / (D) / (E); (C) / (A)",
-        lambda r: (
-            " / ".join(_wall(r.fresh[c.key].wall) for c in CONFIGS)
-            + f"; {r.fresh['C'].wall / r.fresh['A'].wall:.2f}x"
-        ),
-    )
-    row(
-        "(C) on moto's own report (dated 2015, rebuilt on every read): IAM calls, wall s; "
-        "fresh endpoint / after one report was generated",
-        lambda r: (
-            f"{calls(r.moto['fresh'].iam)}, {_wall(r.moto['fresh'].wall)} / "
-            f"{calls(r.moto['present'].iam)}, {_wall(r.moto['present'].wall)}"
-        ),
-    )
-    row(
-        "runs per configuration, fresh endpoint + report present: (A) (B) (E) / (C) (D)",
-        lambda r: f"1 + {len(r.present['A'])} / 1 + {len(r.present['C'])}",
-    )
-    row("bench time for this column, s", lambda r: f"{r.seconds:.0f}")
+    return rows
 
-    header = ["whole `custodian run`, per account", *(f"N = {r.n:,}" for r in results), "target"]
-    return markdown(header, rows), met
+
+def _cpu_rows(results: list[SizeResult]) -> list[list[str]]:
+    """CPU time: the custodian process's, the endpoint's, and moto's handlers' per call."""
+    last_used = {"GetAccessKeyLastUsed"}
+    return [
+        _row(
+            results,
+            "CPU s, median, custodian process: (A) / (B) / (C) / (D) / (E)",
+            lambda r: " / ".join(
+                _wall(r.median(c.key, lambda run: run.custodian_cpu)) for c in CONFIGS
+            ),
+        ),
+        _row(
+            results,
+            "CPU s, median, endpoint (moto, in the bench's process): (A) / (B) / (C) / (D) / (E)",
+            lambda r: " / ".join(
+                _wall(r.median(c.key, lambda run: run.endpoint_cpu)) for c in CONFIGS
+            ),
+        ),
+        _row(
+            results,
+            "moto's handler CPU, ms per call, median: GetUser in (A) / GetAccessKeyLastUsed in "
+            "(E) / the other calls of (E)",
+            lambda r: (
+                f"{r.median('A', lambda run: run.handler_ms({'GetUser'})):.2f} / "
+                f"{r.median('E', lambda run: run.handler_ms(last_used)):.2f} / "
+                f"{r.median('E', lambda run: run.handler_ms(but=last_used)):.2f}"
+            ),
+        ),
+    ]
+
+
+def _single_run_rows(results: list[SizeResult]) -> list[list[str]]:
+    """The one run of each configuration on a fresh endpoint, and (C)'s on moto's report."""
+    return [
+        _row(
+            results,
+            "wall s, fresh endpoint, one run: (A) / (B) / (C) / (D) / (E); (C) / (A)",
+            lambda r: (
+                " / ".join(_wall(r.fresh[c.key].wall) for c in CONFIGS)
+                + f"; {r.fresh['C'].wall / r.fresh['A'].wall:.2f}x"
+            ),
+        ),
+        _row(
+            results,
+            "(C) on moto's own report (dated 2015, rebuilt on every read): IAM calls, wall s; "
+            "fresh endpoint / after one report was generated",
+            lambda r: (
+                f"{calls(r.moto['fresh'].iam)}, {_wall(r.moto['fresh'].wall)} / "
+                f"{calls(r.moto['present'].iam)}, {_wall(r.moto['present'].wall)}"
+            ),
+        ),
+    ]
 
 
 def _report_only(runs_by_n: list[list[Run]]) -> bool:

@@ -201,47 +201,53 @@ def run_demo() -> int:
         print(f"Local IAM endpoint on {local.endpoint_url}, seeded with:\n")
         header = ("user", "key id", "slot", "status", "created (days ago)", "last used (days ago)")
         print(table(header, seeded))
-
-        env = local.env()
-        report = demo_policy(REPORT_POLICY, workdir, {"resolve-key-ids": True})
-        disable = demo_policy(DISABLE_POLICY, workdir, {})
         try:
-            print(f"\nReport: custodian run {REPORT_POLICY} (days: 90)\n")
-            rows = found_rows(custodian_run(*report, workdir, env)[0])
-            print(table(("user", "key id", "slot", "last used", "days", "reason"), rows))
-            (key_id,) = ids[BACK_IN_USE.name]
-            local.use_key(BACK_IN_USE.name, key_id)
-            print(
-                f"\nMeanwhile {BACK_IN_USE.name}'s key {key_id} is used again. The credential "
-                "report,\na snapshot kept for up to 4 hours as on AWS, still says 200 days."
-            )
-            print(f"\nRemediation: custodian run {DISABLE_POLICY}")
-            print("(remove-keys with matched: true, disable: true; each flagged key is")
-            print("checked on the live API first)\n")
-            _, log = custodian_run(*disable, workdir, env)
-        except CustodianFailed as error:
-            print(f"\ndemo: {error}", file=sys.stderr)
-            return 1
-
-        after = local.key_states()
-        changes = []
-        for user, key_id, slot, before, *_ in seeded:
-            now = after.get(user, {}).get(key_id, "deleted")
-            changes.append((user, key_id, slot, before, now, change(before, now)))
-        print(table(("user", "key id", "slot", "before", "after", ""), changes))
-        disabled = sum(1 for *_, note in changes if note == DISABLED)
-        others = sum(1 for *_, note in changes if note and note != DISABLED)
-        print(f"\n{disabled} key(s) disabled, {others} other key(s) changed.")
-        kept = [match.groups() for match in KEPT.finditer(log)]
-        print("\nKept although the report found them stale (the live API says why):\n")
-        print(table(("user", "slot", "reason"), kept))
-        try:
+            log = run_report_and_remediation(local, ids, workdir)
+            show_remediation(local, seeded, log)
             run_lifecycle(local, workdir)
         except CustodianFailed as error:
             print(f"\ndemo: {error}", file=sys.stderr)
             return 1
     print("Local IAM endpoint stopped.")
     return 0
+
+
+def run_report_and_remediation(local: LocalIAM, ids: dict[str, list[str]], workdir: Path) -> str:
+    """Report the stale keys; use one of them again; then disable the stale keys, each
+    checked live first. Returns the remediation run's log."""
+    env = local.env()
+    report = demo_policy(REPORT_POLICY, workdir, {"resolve-key-ids": True})
+    disable = demo_policy(DISABLE_POLICY, workdir, {})
+    print(f"\nReport: custodian run {REPORT_POLICY} (days: 90)\n")
+    rows = found_rows(custodian_run(*report, workdir, env)[0])
+    print(table(("user", "key id", "slot", "last used", "days", "reason"), rows))
+    (key_id,) = ids[BACK_IN_USE.name]
+    local.use_key(BACK_IN_USE.name, key_id)
+    print(
+        f"\nMeanwhile {BACK_IN_USE.name}'s key {key_id} is used again. The credential "
+        "report,\na snapshot kept for up to 4 hours as on AWS, still says 200 days."
+    )
+    print(f"\nRemediation: custodian run {DISABLE_POLICY}")
+    print("(remove-keys with matched: true, disable: true; each flagged key is")
+    print("checked on the live API first)\n")
+    _, log = custodian_run(*disable, workdir, env)
+    return log
+
+
+def show_remediation(local: LocalIAM, seeded: list[tuple], log: str) -> None:
+    """Each key before and after the remediation, and the stale keys it kept, with why."""
+    after = local.key_states()
+    changes = []
+    for user, key_id, slot, before, *_ in seeded:
+        now = after.get(user, {}).get(key_id, "deleted")
+        changes.append((user, key_id, slot, before, now, change(before, now)))
+    print(table(("user", "key id", "slot", "before", "after", ""), changes))
+    disabled = sum(1 for *_, note in changes if note == DISABLED)
+    others = sum(1 for *_, note in changes if note and note != DISABLED)
+    print(f"\n{disabled} key(s) disabled, {others} other key(s) changed.")
+    kept = [match.groups() for match in KEPT.finditer(log)]
+    print("\nKept although the report found them stale (the live API says why):\n")
+    print(table(("user", "slot", "reason"), kept))
 
 
 class _Stop(Exception):

@@ -432,38 +432,12 @@ def in_log_line(mutant: str, before: str) -> bool:
 def collect(canary_result: dict, seconds: float, tests: list[str]) -> dict:
     os.chdir(REPO)  # mutmut reads its settings and mutants/ from the working directory
     from mutmut import __version__ as mutmut_version
-    from mutmut.mutation.data import SourceFileMutationData
-    from mutmut.mutation.diff_apply import get_diff_for_mutant
-    from mutmut.stats import status_by_exit_code
 
     modules, survivors, unexplained, canary_status = {}, [], [], None
     matched: list[int] = []
     for path in config()["only_mutate"]:
-        data = SourceFileMutationData(path=pathlib.Path(path))
-        data.load()
-        counts = {"mutants": 0, "killed": 0, "survived": 0, "timeout": 0, "other": 0}
-        for name, code in sorted(data.exit_code_by_key.items()):
-            status = status_by_exit_code[code]
-            counts["mutants"] += 1
-            counts[status if status in counts else "other"] += 1
-            if path == CANARY[0] or status != "killed":
-                diff = get_diff_for_mutant(name, path=path)
-                before, after = changed_lines(diff)
-                if path == CANARY[0] and (before, after) == CANARY[1:]:
-                    canary_status = status
-            if status == "killed" or status == "timeout":
-                continue
-            entry = explanation(name, after)
-            if entry is None and status == "survived" and in_log_line(name, before):
-                entry = LOG_LINE
-            record = {"mutant": name, "status": status, "before": before, "after": after}
-            if entry is None or status != "survived":
-                unexplained.append(record)
-            else:
-                survivors.append({**record, "kind": entry["kind"], "why": entry["why"]})
-                if entry is not LOG_LINE:
-                    matched.append(EXPLAINED.index(entry))
-        modules[path] = counts
+        modules[path], found = _collect_module(path, survivors, unexplained, matched)
+        canary_status = found if found is not None else canary_status
     total = {k: sum(m[k] for m in modules.values()) for k in next(iter(modules.values()))}
     # Each entry explains exactly one survivor: none means it is killed now, two that the
     # entry is too loose to tell them apart.
@@ -483,6 +457,44 @@ def collect(canary_result: dict, seconds: float, tests: list[str]) -> dict:
     }
 
 
+def _collect_module(
+    path: str, survivors: list[dict], unexplained: list[dict], matched: list[int]
+) -> tuple[dict, str | None]:
+    """One mutated module's counts by status, and mutmut's status of the canary mutant if
+    the module holds it. Its survivors go to ``survivors`` when explained (the index of the
+    EXPLAINED entry each matches to ``matched``), the rest not killed to ``unexplained``."""
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.stats import status_by_exit_code
+
+    canary_status = None
+    data = SourceFileMutationData(path=pathlib.Path(path))
+    data.load()
+    counts = {"mutants": 0, "killed": 0, "survived": 0, "timeout": 0, "other": 0}
+    for name, code in sorted(data.exit_code_by_key.items()):
+        status = status_by_exit_code[code]
+        counts["mutants"] += 1
+        counts[status if status in counts else "other"] += 1
+        if path == CANARY[0] or status != "killed":
+            diff = get_diff_for_mutant(name, path=path)
+            before, after = changed_lines(diff)
+            if path == CANARY[0] and (before, after) == CANARY[1:]:
+                canary_status = status
+        if status == "killed" or status == "timeout":
+            continue
+        entry = explanation(name, after)
+        if entry is None and status == "survived" and in_log_line(name, before):
+            entry = LOG_LINE
+        record = {"mutant": name, "status": status, "before": before, "after": after}
+        if entry is None or status != "survived":
+            unexplained.append(record)
+        else:
+            survivors.append({**record, "kind": entry["kind"], "why": entry["why"]})
+            if entry is not LOG_LINE:
+                matched.append(EXPLAINED.index(entry))
+    return counts, canary_status
+
+
 def score(counts: dict, equivalent: int = 0) -> str:
     detected = counts["killed"] + counts["timeout"]
     return f"{100 * detected / max(counts['mutants'] - equivalent, 1):.1f}%"
@@ -496,15 +508,7 @@ def section(results: dict | None = None) -> str:
         results = json.loads(RESULTS.read_text())
     equivalent = [s for s in results["explained"] if s["kind"] == "equivalent"]
     bugs = [s for s in results["explained"] if s["kind"] == "bug"]
-    rows = []
-    for path, counts in [*results["modules"].items(), ("all", results["total"])]:
-        mine = sum(1 for s in equivalent if path == "all" or _module(s["mutant"]) == path)
-        name = f"`{path}`" if path != "all" else "**all**"
-        rows.append(
-            f"| {name} | {counts['mutants']} | {counts['killed']} | {counts['survived']} | "
-            f"{counts['timeout']} | {counts['other']} | {mine} | {score(counts)} | "
-            f"{score(counts, mine)} |"
-        )
+    rows = _module_rows(results, equivalent)
     listed = [
         f"- `{s['mutant']}` ({s['kind']}): `{s['before']}` -> `{s['after']}`: {s['why']}."
         for s in [*equivalent, *bugs]
@@ -540,6 +544,20 @@ def section(results: dict | None = None) -> str:
             END,
         ]
     )
+
+
+def _module_rows(results: dict, equivalent: list[dict]) -> list[str]:
+    """The table's rows: one per mutated module, then all of them."""
+    rows = []
+    for path, counts in [*results["modules"].items(), ("all", results["total"])]:
+        mine = sum(1 for s in equivalent if path == "all" or _module(s["mutant"]) == path)
+        name = f"`{path}`" if path != "all" else "**all**"
+        rows.append(
+            f"| {name} | {counts['mutants']} | {counts['killed']} | {counts['survived']} | "
+            f"{counts['timeout']} | {counts['other']} | {mine} | {score(counts)} | "
+            f"{score(counts, mine)} |"
+        )
+    return rows
 
 
 def _module(mutant: str) -> str:

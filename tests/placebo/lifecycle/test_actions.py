@@ -261,6 +261,19 @@ def test_delete_retired_keys_after_grace(replay, frozen, run_policy, caplog, tmp
     caplog.set_level(logging.INFO, logger="custodian.keyage")
     policy = run_policy(DELETE, replay)
 
+    check_delete_calls(replay)
+    check_delete_results(results_of(tmp_path, DELETE))
+    check_retired_keys_annotation({r["UserName"]: r for r in policy.resources})
+    messages = [r.getMessage() for r in caplog.records]
+    assert (
+        "policy:iam-delete-retired-keys delete-retired-keys: user ret-gone key "
+        "AKIALIFEGONE00000001: record-removed: key gone" in messages
+    )
+
+
+def check_delete_calls(replay) -> None:
+    """The reads, then one delete (the key past its grace) and the records taken off: its
+    own, and those of a key re-enabled and of a key gone."""
     assert replay.operations() == READS + [
         "DeleteAccessKey",
         "UntagUser",
@@ -275,7 +288,10 @@ def test_delete_retired_keys_after_grace(replay, frozen, run_policy, caplog, tmp
         ("ret-reenabled", ["c7n-keyage:retired:AKIALIFEREENABLED001"]),
         ("ret-gone", ["c7n-keyage:retired:AKIALIFEGONE00000001"]),
     ]
-    results = results_of(tmp_path, DELETE)
+
+
+def check_delete_results(results: list[dict]) -> None:
+    """One result per record matched, each with its outcome and why."""
     assert [(r["UserName"], r["AccessKeyId"]) for r in results] == [
         ("ret-due", "AKIALIFEDUE000000001"),
         ("ret-reenabled", "AKIALIFEREENABLED001"),
@@ -307,12 +323,6 @@ def test_delete_retired_keys_after_grace(replay, frozen, run_policy, caplog, tmp
             "and time",
         ),
     ]
-    check_retired_keys_annotation({r["UserName"]: r for r in policy.resources})
-    messages = [r.getMessage() for r in caplog.records]
-    assert (
-        "policy:iam-delete-retired-keys delete-retired-keys: user ret-gone key "
-        "AKIALIFEGONE00000001: record-removed: key gone" in messages
-    )
 
 
 def check_retired_keys_annotation(by_user: dict[str, dict]) -> None:
