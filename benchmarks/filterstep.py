@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,13 +86,16 @@ def _clear_shared_cache() -> None:
     InMemoryCache._InMemoryCache__shared_state.clear()
 
 
-def _new_run() -> None:
-    """What a new ``custodian run`` process starts from: no session.
+def _new_run(policy: Any) -> None:
+    """What a new ``custodian run`` starts from: no session, and a run of its own.
 
-    The plugin holds a report for one policy run only (``credential_report/cache.py``), and
-    c7n's cache is off here, so every repeat fetches and parses its own.
+    The plugin holds a report for one policy run only (``credential_report/cache.py``), told
+    by the run's execution id, which c7n sets as a policy runs (``policy.ctx``'s
+    ``__enter__``); the benchmark calls the filters directly, so it gives each repeat a new
+    one. c7n's cache is off here, so every repeat fetches and parses its own.
     """
     reset_session_cache()
+    policy.ctx.execution_id = str(uuid.uuid4())
 
 
 @dataclass
@@ -144,7 +148,7 @@ class Route:
             tracemalloc.stop()
 
     def _prepare(self) -> None:
-        _new_run()
+        _new_run(self.policy)
         _clear_shared_cache()
         self.iam.reset()
 
@@ -209,7 +213,7 @@ class RemoveKeysRun:
 
 def run_remove_keys(policy: Any, iam: FakeIAM, account: Account) -> RemoveKeysRun:
     resources = account.resources()
-    _new_run()
+    _new_run(policy)
     iam.reset()
     start = time.perf_counter()
     out = policy.resource_manager.filter_resources(resources)
@@ -355,7 +359,7 @@ def _calls_when_regenerating(iam: FakeIAM, account: Account, filters: list, fact
     """Calls when the only report is two days old (report_delay 0: no sleeping)."""
     filters = [dict(f, report_delay=0) for f in filters]
     policy = load_policy("regenerate", filters, factory)
-    _new_run()
+    _new_run(policy)
     iam.reset(report_age=timedelta(days=2))
     try:
         policy.resource_manager.filter_resources(account.resources())
