@@ -171,8 +171,8 @@ def _note(manager: Any, path: Path) -> None:
         ) from e
     process = node.process
 
-    def noted(resources, *args, **kwargs):
-        found = process(resources, *args, **kwargs)
+    def noted(resources, event=None):  # c7n passes the event positionally, if at all
+        found = process(resources, event)
         ids = state(manager).filtering.passed.setdefault(path, set())
         ids.update(_resource_id(manager, r) for r in found)
         return found

