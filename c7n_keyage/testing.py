@@ -230,6 +230,8 @@ class Flight:
         else:
             self.clock = recorded_clock(self.path)
         self.session = session or _replay_session(region)
+        # As c7n's own session factories: c7n keeps the session it caches under this name.
+        self.region = region
         self.pill = _StrictPill(self.path, _repeated(self.path), self.clock)
         self.pill.attach(self.session, str(self.path))
         if recording:

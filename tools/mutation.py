@@ -299,13 +299,6 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "codec names are case-insensitive",
     },
-    {
-        "function": "c7n_keyage.lifecycle.actions.xǁRecordActionǁprocess",
-        "after": "local_session(None)",
-        "kind": "equivalent",
-        "why": "c7n's local_session returns the session it cached for this thread when the "
-        "policy's filter read the user, without calling the factory",
-    },
 ]
 
 

@@ -34,8 +34,14 @@ class Replay(Flight):
 
     def __init__(self, path: pathlib.Path):
         super().__init__(path)
-        # c7n sets attributes on the factory (policy_name, region): a plain function.
-        self.session_factory = lambda region=None, assume=None: self.session
+
+        # c7n sets attributes on the factory (policy_name, region): a plain function. It has
+        # a region from the start, as c7n's own factories: c7n caches sessions under it.
+        def session_factory(region=None, assume=None):
+            return self.session
+
+        session_factory.region = self.region
+        self.session_factory = session_factory
         REPLAYS.append(self)
 
     def _record(self, params, model, **kwargs):
