@@ -48,7 +48,7 @@ def text_px(label: str) -> float:
     return len(label) * CHAR_PX
 
 
-def plot_left(top: int, step: int) -> int:
+def plot_left(top: int) -> int:
     """Where the plot starts: after the axis title, a gap, the widest tick label, a gap."""
     widest = text_px(n(top))  # the top tick has the most digits
     return round(TITLE_X + TITLE_REACH + GAP + widest + TICK_GAP)
@@ -92,7 +92,7 @@ def x_axis(left: int, title: str) -> str:
 def age_chart(buckets: dict[str, int]) -> str:
     """Bars of stale keys by age bucket."""
     top, step = nice_top(max(buckets.values()))
-    left = plot_left(top, step)
+    left = plot_left(top)
     y0, plot_h = HEIGHT - BOTTOM, HEIGHT - BOTTOM - TOP_PAD
     slot = (WIDTH - RIGHT_PAD - left) / len(buckets)
     body = [y_axis(top, step, left)]
@@ -136,7 +136,7 @@ def trend_chart(runs: list[dict]) -> str:
     days = [date.fromisoformat(r["date"]) for r in runs]
     span = (days[-1] - days[0]).days  # one point per date: at least a day
     top, step = nice_top(max(r["stale_keys"] for r in runs))
-    left = plot_left(top, step)
+    left = plot_left(top)
     right = WIDTH - RIGHT_PAD - LAST_LABEL_ROOM
     y0, plot_h = HEIGHT - BOTTOM, HEIGHT - BOTTOM - TOP_PAD
     points = [

@@ -320,3 +320,16 @@ def test_a_watched_path_the_policy_does_not_have_is_refused(path):
         f"policy:p filter {list(path)} is not where the policy's filters put it: the records "
         "it chooses cannot be told"
     )
+
+
+def test_a_finisher_runs_as_each_run_ends_on_a_manager_bound_by_nothing_else():
+    manager, ended = Tree([], runs=[]), []
+
+    def finisher(manager, resources):
+        ended.append([r["UserName"] for r in resources])
+        return resources[:1]
+
+    policy_run.on_finish(manager, finisher)
+    policy_run.on_finish(manager, finisher)  # once only
+    assert manager.filter_resources(users("a", "b")) == [{"UserName": "a"}]
+    assert ended == [["a", "b"]]

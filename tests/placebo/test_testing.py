@@ -272,6 +272,11 @@ def test_pinning_sets_each_loaded_policy_alone(tmp_path):
     assert "clock" not in vars(pinned[0].resource_manager.filters[0])
     assert not any("clock" in vars(part) for part in plugin_parts(unpinned))
     assert {type(part).clock for part in ours} == {utcnow}
+    # Another plugin's filter with a clock of its own keeps it.
+    foreign = type("Foreign", (), {"clock": staticmethod(utcnow), "sleep": None})()
+    pinned[0].resource_manager.filters.append(foreign)
+    flight.pin(pinned[0])
+    assert vars(foreign) == {}
 
 
 def plugin_parts(policy) -> list:

@@ -108,6 +108,19 @@ def test_filters_side_by_side_intersect_each_users_records(replay_from, frozen, 
     assert untrusted["c7n:retired-keys-refused"] == REFUSED
 
 
+def test_filters_side_by_side_on_the_same_records_keep_them_whatever_each_adds(
+    replay_from, frozen, run_policy
+):
+    """One filter chooses POLICY's records, the other every record with its deletion date:
+    their entries for one key differ, and the key is still one, kept."""
+    alone = run_policy(report({"type": R, "policy": POLICY}), replay_from("test_restore_keys"))
+    both = run_policy(
+        report({"type": R, "policy": POLICY}, {"type": R, "delete-after-days": 30}),
+        replay_from("test_restore_keys"),
+    )
+    assert found(both) == found(alone) and any(found(alone).values())
+
+
 def test_a_user_whose_records_this_run_did_not_read_is_not_chosen(replay_from, frozen):
     """choose() acts only on users whose records the run read (the filter every matched
     user passed reads them): one that was not is left out, the others kept."""

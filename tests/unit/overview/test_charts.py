@@ -35,8 +35,8 @@ def test_the_axis_top_is_round_and_has_at_most_six_ticks(value, top):
 
 
 def test_the_plot_starts_after_the_title_and_the_widest_tick():
-    assert plot_left(100_000, 20_000) == round(TITLE_X + 4 + 8 + len("100,000") * CHAR_PX + 6)
-    assert plot_left(5, 1) == round(TITLE_X + 4 + 8 + CHAR_PX + 6)
+    assert plot_left(100_000) == round(TITLE_X + 4 + 8 + len("100,000") * CHAR_PX + 6)
+    assert plot_left(5) == round(TITLE_X + 4 + 8 + CHAR_PX + 6)
 
 
 def test_date_labels_never_touch_and_the_last_is_always_there():

@@ -222,6 +222,7 @@ def test_an_account_with_no_stale_key_and_retired_keys_to_act_on():
     assert cells(row) == (
         "old | AKIAEXAMPLE000000009 | 2026-10-01 | retire | no | delete due on 2026-11-30"
     )
+    assert row.find("td", **{"class": "step"}).text() == "delete due on 2026-11-30"
     used = RetiredKey("old", "AKIAEXAMPLE000000009", "2026-10-01T00:00:00Z", "retire",
                       "Inactive", True)  # fmt: skip
     html = render(overview_of([Run("w", "1", "q", "p", DEMO_DATES[-1], None, (), (used,))]))
@@ -669,3 +670,17 @@ def test_sections_have_the_ids_links_point_at_and_the_heading_says_the_dates(dem
     page = parse(render(empty))
     assert words(page.find("h1")) == "Stale IAM access keys, no runs found"
     assert words(page.find("h3")) == "Next steps"
+
+
+def test_a_last_use_is_dated_and_placed_only_as_far_as_the_run_knew():
+    used = dict(last_used_date="2026-01-05T10:00:00+00:00", reasons=("unused",))
+    placed = stale("a", 331, **used, last_used_service="s3", last_used_region="eu-west-1")
+    unplaced = stale("b", 331, **used)
+    html = render(overview_of([run(placed, unplaced)]))
+    rows = {
+        r.find("th").text(): r.find("td", **{"class": "date"})
+        for r in parse(html).find_all("tr")
+        if r.find("th") is not None and r.find("td", **{"class": "date"}) is not None
+    }
+    assert rows["a"].text() == "2026-01-05 s3, eu-west-1"
+    assert rows["b"].text() == "2026-01-05" and rows["b"].find("small") is None
