@@ -299,6 +299,38 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "codec names are case-insensitive",
     },
+    {
+        "function": "c7n_keyage.testing.xǁFlightǁpin",
+        "after": "lambda seconds: 0",
+        "kind": "equivalent",
+        "why": "the plugin's parts call sleep for its pause, never for a value",
+    },
+    {
+        "function": "c7n_keyage.lifecycle.reads.x_list_tags",
+        "after": '.get("Tags", None)',
+        "kind": "equivalent",
+        "why": "Tags is a required member of ListUserTags' answer in botocore's model, so the "
+        "full result always has it (an empty list for a user without tags)",
+    },
+    {
+        "function": "c7n_keyage.lifecycle.reads.x_list_tags",
+        "after": '.get("Tags", )',
+        "kind": "equivalent",
+        "why": "the same: the default is never used",
+    },
+    {
+        "function": "c7n_keyage.lifecycle.reads.x_read_records",
+        "after": "last_used_known=None",
+        "kind": "equivalent",
+        "why": "the plan reads last_used_known only as true or false",
+    },
+    {
+        "function": "c7n_keyage.lifecycle.retired_keys.x_choose",
+        "after": "policy_run.moment(manager, None)",
+        "kind": "equivalent",
+        "why": "every matched user passed a retired-keys filter, which set the run's moment: "
+        "the clock given here is never called",
+    },
 ]
 
 
