@@ -324,13 +324,6 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "the plan reads last_used_known only as true or false",
     },
-    {
-        "function": "c7n_keyage.lifecycle.retired_keys.x_choose",
-        "after": "policy_run.moment(manager, None)",
-        "kind": "equivalent",
-        "why": "every matched user passed a retired-keys filter, which set the run's moment: "
-        "the clock given here is never called",
-    },
 ]
 
 

@@ -92,7 +92,8 @@ def choose(manager: Any, resources: list[dict]) -> list[dict]:
     filters, read = manager.data.get("filters") or [], policy_run.lifecycle_reads(manager)
     deletes = DELETE in rules.lifecycle_actions(manager.data)
     grace = rules.grace_days(manager.data) if deletes else None
-    # The retired-keys filters set it: every matched user passed one of them.
+    # The retired-keys filters set it for every user they saw; when c7n stopped before them
+    # (another filter left no one), nothing is chosen and the clock is merely read.
     now = policy_run.moment(manager, utcnow)
     kept = []
     for resource in resources:

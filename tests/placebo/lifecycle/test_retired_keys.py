@@ -140,6 +140,16 @@ def test_a_user_whose_records_this_run_did_not_read_is_not_chosen(replay_from, f
     ]
 
 
+def test_a_restore_whose_other_filter_leaves_no_one_ends_quietly(replay_from, frozen, run_policy):
+    """c7n stops at a filter that leaves no user: retired-keys never runs, nothing is read,
+    and the records' choice, which runs as filtering ends, has no one to choose."""
+    replay = replay_from("test_restore_keys")
+    nobody = {"type": "value", "key": "UserName", "value": "nobody"}
+    data = dict(report(nobody, {"type": R}), actions=[{"type": "restore-keys"}])
+    assert run_policy(data, replay).resources == []
+    assert replay.operations() == ["ListUsers"] + ["GetUser"] * 8
+
+
 @pytest.mark.parametrize("action", ["restore-keys", "delete-retired-keys"])
 def test_a_policy_acting_on_records_needs_a_retired_keys_filter(replay_from, action):
     """Only the action can say so: no retired-keys filter validates the policy."""
