@@ -324,6 +324,24 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "the plan reads last_used_known only as true or false",
     },
+    {
+        "function": "c7n_keyage.policy_run.x_preview_on_dry_run",
+        "after": 'getattr(manager.config, "dryrun", None)',
+        "kind": "equivalent",
+        "why": "for a config without the setting, None is as false as False",
+    },
+    {
+        "function": "c7n_keyage.lifecycle.actions.xǁLifecycleActionǁ__init__",
+        "after": "super().__init__(data, manager, None)",
+        "kind": "equivalent",
+        "why": "c7n builds actions with their data and manager only, so log_dir is None already",
+    },
+    {
+        "function": "c7n_keyage.lifecycle.actions.xǁLifecycleActionǁ__init__",
+        "after": "super().__init__(data, manager, )",
+        "kind": "equivalent",
+        "why": "the same: c7n's Action takes log_dir as None by default",
+    },
 ]
 
 

@@ -333,3 +333,21 @@ def test_a_finisher_runs_as_each_run_ends_on_a_manager_bound_by_nothing_else():
     policy_run.on_finish(manager, finisher)  # once only
     assert manager.filter_resources(users("a", "b")) == [{"UserName": "a"}]
     assert ended == [["a", "b"]]
+
+
+@pytest.mark.parametrize(
+    "config, previewed",
+    [({"dryrun": True}, [["a", "b"]]), ({"dryrun": False}, []), ({}, [])],
+    ids=["dryrun", "run", "no-dryrun-setting"],
+)
+def test_an_action_previews_as_filtering_ends_under_dryrun_only(config, previewed):
+    manager, seen = Tree([], runs=[]), []
+    manager.config = type("Config", (), config)()
+    policy_run.preview_on_dry_run(manager, lambda resources: seen.append(users_of(resources)))
+    assert manager.filter_resources(users("a", "b")) == users("a", "b")
+    assert seen == previewed
+    assert policy_run.state(manager).bound is bool(previewed)  # a run is left as c7n made it
+
+
+def users_of(resources: list[dict]) -> list[str]:
+    return [r["UserName"] for r in resources]
