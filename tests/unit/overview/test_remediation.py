@@ -1,11 +1,15 @@
 """The key lifecycle on the fleet page: each key's state from its latest record and its
-latest state-changing result (the row of a retired key, every field the JSON documents)."""
+latest state-changing result (the row of a retired key, every field the JSON documents),
+and tallies that do not depend on the order runs are read in."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from c7n_keyage.overview.aggregate import overview
+from c7n_keyage.overview.fleet import Fleet
 from c7n_keyage.overview.page import render_html
 from c7n_keyage.overview.runs import Outcome, RetiredKey, Run, StaleKey
 from tests.support.fleet import fold
@@ -130,3 +134,56 @@ def test_a_restore_after_the_latest_record_counts_under_the_policy_that_retired_
         {"policy": "retire-90", "retired": 0, "restored": 1, "deleted": 0, "used_since_retired": 1}
     ]
     assert found["accounts"][0]["retired_keys"] == []
+
+
+def in_either_order(first: Run, second: Run) -> tuple[dict, dict]:
+    """The overview of the two runs added one way, then the other (as a history read one
+    day and a late upload the next would add them)."""
+    found = []
+    for runs in ((first, second), (second, first)):
+        fleet = Fleet()
+        for each in runs:
+            fleet.add(each)
+        found.append(overview(fleet))
+    return found[0], found[1]
+
+
+def result(policy: str, step: str, outcome: str) -> Run:
+    return run(policy, DAY2, step=step, outcomes=(Outcome("alice", KEY, outcome),))
+
+
+def test_two_records_of_one_start_give_the_same_key_in_either_order():
+    """Two policies read the key at the same start; one of them deletes after a grace."""
+    plain = read(DAY2, record("Inactive", DAY1), policy="report-retired")
+    dated = read(DAY2, record("Inactive", DAY1, after=DAY3), policy="delete-14")
+    one, other = in_either_order(plain, dated)
+    assert one == other
+    (row,) = one["accounts"][0]["retired_keys"]
+    assert (row["next_step"], row["due"]) == ("delete", "2026-11-18")
+
+
+@pytest.mark.parametrize(
+    "first, second, changed",
+    [
+        (
+            result("restore", "restore-keys", "restored"),
+            result("delete-30", "delete-retired-keys", "deleted"),
+            1,
+        ),
+        (
+            result("delete-30", "delete-retired-keys", "kept"),
+            result("delete-60", "delete-retired-keys", "failed"),
+            0,
+        ),
+    ],
+    ids=["state-changing results", "results of one action"],
+)
+def test_two_results_of_one_start_give_the_same_figures_in_either_order(first, second, changed):
+    """``changed``: the key's state, when a result changed it, counts once."""
+    one, other = in_either_order(first, second)
+    assert one == other
+    remediation = one["remediation"]
+    states = ("retired", "restored", "deleted")
+    assert sum(remediation["lifecycle"][s] for s in states) == changed
+    latest = {step: sum(counts.values()) for step, counts in remediation["outcomes"].items()}
+    assert latest == dict.fromkeys({first.step, second.step}, 1)
