@@ -299,6 +299,21 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "codec names are case-insensitive",
     },
+    {
+        "function": "c7n_keyage.overview.remediation.x_key_state",
+        "after": 'key_id, "used_since_retired": True}',
+        "kind": "equivalent",
+        "why": "every key the lifecycle has seen has a record or a state-changing result, and "
+        "each sets used_since_retired over this default: it only places the field first",
+    },
+    {
+        "function": "c7n_keyage.overview.remediation.x_key_state",
+        "after": "if (outcome == RETIRED) or True else None",
+        "kind": "equivalent",
+        "why": "a restored or deleted key with no record then carries its result's time as "
+        "retired_at, which nothing shows: the page, the JSON and the CSV list only retired "
+        "keys, and the lifecycle counts read no date",
+    },
 ]
 
 
