@@ -314,6 +314,12 @@ EXPLAINED = [
         "retired_at, which nothing shows: the page, the JSON and the CSV list only retired "
         "keys, and the lifecycle counts read no date",
     },
+    {
+        "function": "c7n_keyage.overview.cli.x__write",
+        "after": 'encoding="UTF-8"',
+        "kind": "equivalent",
+        "why": "codec names are case-insensitive",
+    },
 ]
 
 

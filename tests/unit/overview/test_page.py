@@ -745,3 +745,13 @@ def test_the_inputs_section_lists_each_input_and_says_what_was_read():
         "same account, policy and date: 0; older than the run already counted for their account "
         "and policy: 0; unreadable: 1; failed before writing their resources: 0."
     )
+
+
+def test_the_policies_read_say_how_a_policy_no_longer_run_keeps_counting():
+    html = render(overview_of([run(stale("a", 100))]))
+    assert rows_of(html, "policies-table") == ["stale-keys | 2026-12-02 | 1"]
+    section = parse(html).find("section", id="policies")
+    assert words(section.find("p", **{"class": "note"})).startswith(
+        "A policy keeps its accounts' last figures until it runs again: one that no longer "
+        "runs (renamed, removed) shows here with an old date"
+    )
