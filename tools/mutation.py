@@ -254,13 +254,6 @@ EXPLAINED = [
         "false to any()",
     },
     {
-        "function": "c7n_keyage.credential_report.source.xǁCredentialReportSourceǁget_resources",
-        "after": "cache: bool = False",
-        "kind": "equivalent",
-        "why": "the parameter is c7n's source interface; this source reads the run's one "
-        "credential report whatever it says",
-    },
-    {
         "function": "c7n_keyage.options.x_unknown",
         "after": "list(properties), )",
         "kind": "equivalent",
@@ -341,6 +334,27 @@ EXPLAINED = [
         "after": "super().__init__(data, manager, )",
         "kind": "equivalent",
         "why": "the same: c7n's Action takes log_dir as None by default",
+    },
+    {
+        "function": "c7n_keyage.overview.remediation.x_key_state",
+        "after": 'key_id, "used_since_retired": True}',
+        "kind": "equivalent",
+        "why": "every key the lifecycle has seen has a record or a state-changing result, and "
+        "each sets used_since_retired over this default: it only places the field first",
+    },
+    {
+        "function": "c7n_keyage.overview.remediation.x_key_state",
+        "after": "if (outcome == RETIRED) or True else None",
+        "kind": "equivalent",
+        "why": "a restored or deleted key with no record then carries its result's time as "
+        "retired_at, which nothing shows: the page, the JSON and the CSV list only retired "
+        "keys, and the lifecycle counts read no date",
+    },
+    {
+        "function": "c7n_keyage.overview.cli.x__write",
+        "after": 'encoding="UTF-8"',
+        "kind": "equivalent",
+        "why": "codec names are case-insensitive",
     },
 ]
 

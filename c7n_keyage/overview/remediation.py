@@ -7,13 +7,14 @@
   action runs, so a restore's own result, not the record it read, says the key is restored.
 - The lifecycle actions' own results: the latest of each key, per action.
 
-Each keeps the latest by run start, so runs may come in any order (a late run, a history
-updated day by day) and the same run read twice changes nothing.
+Each keeps the latest by run start, and of two runs of one start the greater value, so
+runs may come in any order (a late run, a history updated day by day) and the same run read
+twice changes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, is_dataclass
 from datetime import datetime, timezone
 
 from c7n_keyage.names import DELETED, OUTCOMES, RESTORED, RETIRED
@@ -62,8 +63,20 @@ class Remediation:
 
 
 def _keep_latest(tally: dict, key: tuple, value: tuple) -> None:
-    if key not in tally or value[0] >= tally[key][0]:
+    """Keep ``value`` (run start first) if its run started later than the one held. Two
+    runs of one start (a late upload added to a history, runs dated by their S3 path's
+    hour) leave the greater by ``_rank``: nothing else tells them apart, and a fixed choice
+    keeps the tally the same whatever order they are read in."""
+    held = tally.get(key)
+    if held is None or value[0] > held[0] or (value[0] == held[0] and _rank(value) > _rank(held)):
         tally[key] = value
+
+
+def _rank(value: tuple) -> tuple:
+    """A total order on a tally's values: their fields in turn (a record's own fields),
+    None before any other value."""
+    fields = [v for item in value for v in (astuple(item) if is_dataclass(item) else (item,))]
+    return tuple((v is not None, v) for v in fields)
 
 
 def key_state(account: str, key_id: str, remediation: Remediation) -> dict:

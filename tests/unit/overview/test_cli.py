@@ -8,12 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import pytest
 
 from c7n_keyage.overview.cli import EPILOG, OPTIONS, REPORT_HELP, main
 from tests.support.fleet import DEMO_DATES, demo_fleet, entry, write_fleet, write_hand_run
+from tests.support.page import parse
+from tests.support.paths import REPO
 
 DAY = datetime(2026, 11, 2, 6, tzinfo=timezone.utc)
 CREATED = "2025-01-01T00:00:00+00:00"
@@ -146,3 +151,47 @@ def test_help_names_the_tool_the_command_and_every_option(capsys):
     for flags, options in OPTIONS:
         assert "".join(options["help"].split()) in flat, flags
     assert "".join(REPORT_HELP.split()) in flat and "".join(EPILOG.split()) in flat
+
+
+def test_the_summary_says_the_figures_and_every_age_bucket(fleet, tmp_path, capsys):
+    target = tmp_path / "o.json"
+    assert main(["report", str(fleet), "--json", str(target)]) == 0
+    found = json.loads(target.read_text())
+    t, read, ages = found["totals"], found["inputs"], found["age_buckets"]
+    assert capsys.readouterr().out == (
+        f"{t['stale_keys']} stale keys of {t['stale_users']} users in "
+        f"{t['accounts_with_stale']} of 11 accounts, as of 2026-12-02; oldest "
+        f"{t['oldest_days']} days (0-90: {ages['0-90']}, 91-180: {ages['91-180']}, 181-365: "
+        f"{ages['181-365']}, 366-730: {ages['366-730']}, 731+: {ages['731+']}); 0 accounts not "
+        f"reporting.\nRuns read: {read['runs_read']} of {read['runs_found']} found; other "
+        "policies skipped: 22; unreadable: 0; failed before writing resources: 0.\n"
+    )
+
+
+def test_a_history_is_named_in_the_json_and_on_the_page(fleet, tmp_path):
+    out, kept = tmp_path / "o", str(tmp_path / "history.json")
+    args = ["--history", kept, "--json", f"{out}.json", "--html", f"{out}.html"]
+    assert main(["report", str(fleet), *args]) == 0
+    read = json.loads((tmp_path / "o.json").read_text())["inputs"]
+    runs = read["runs_read"]
+    assert read["history"] == {"file": kept, "runs": runs, "added": runs}
+    section = parse((tmp_path / "o.html").read_text()).find("section", id="inputs")
+    said = " ".join(section.find("p").text().split())
+    assert said.endswith(f"The history {kept} holds {runs} runs, {runs} of them added now.")
+
+
+def test_the_page_is_utf_8_on_a_host_whose_locale_is_ascii(tmp_path):
+    """LC_ALL=C with Python's UTF-8 defaults turned off (PEP 538, 540): the locale's encoding
+    is ASCII, and the page's dash for a change not yet known is not. Run from this tree, as
+    the tests import it."""
+    runs = tmp_path / "runs"
+    write_hand_run(runs, "111111111111", "stale-keys", DAY, {"alice": [entry(1, CREATED)]})
+    code = "import sys; from c7n_keyage.overview.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = dict(os.environ, LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    env["PYTHONPATH"] = str(REPO)
+    target = tmp_path / "o.html"
+    args = ["report", str(runs), "--html", str(target)]
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    change = parse(target.read_bytes().decode("utf-8")).find("td", data_field="change")
+    assert change.text() == "—"

@@ -15,6 +15,7 @@ import pytest
 from c7n_keyage.overview import history
 from c7n_keyage.overview.aggregate import overview
 from c7n_keyage.overview.cli import main
+from c7n_keyage.overview.inputs import read_inputs
 from tests.support.fleet import (
     DEMO_DATES,
     demo_fleet,
@@ -170,3 +171,25 @@ def test_a_history_that_fails_as_it_is_written_leaves_the_previous_one(
     assert previous.read_text() == "the previous history"
     left = sorted(p.name for p in previous.parent.iterdir())
     assert left[-1] == "history.json" and len(left) == 1 + cleanup_fails
+
+
+def test_a_history_keeps_each_runs_results_and_whether_it_notified(tmp_path):
+    """A retire run whose results say one key failed leaves that key stale, and a key a
+    notify policy flagged is next retired: read back from the history, as when first read."""
+    runs, a, b = tmp_path / "runs", "AKIAEXAMPLE000000001", "AKIAEXAMPLE000000002"
+    told = {"told": [entry(1, CREATED, key_id="AKIAEXAMPLE000000009")]}
+    notify = [{"type": "notify", "to": ["resource-owner"], "transport": {"type": "sqs"}}]
+    write_hand_run(runs, "111111111111", "notify-75", DEMO_DATES[0], told, actions=notify)
+    flagged = {"a": [entry(1, CREATED, key_id=a)], "b": [entry(1, CREATED, key_id=b)]}
+    said = [
+        {"UserName": "a", "AccessKeyId": a, "outcome": "retired"},
+        {"UserName": "b", "AccessKeyId": b, "outcome": "failed"},
+    ]
+    write_hand_run(runs, "111111111111", "retire-90", DEMO_DATES[0] + timedelta(hours=1),
+                   flagged, actions=[{"type": "retire-keys"}],
+                   results={"action-retirekeys": said})  # fmt: skip
+    found, _ = read_inputs([str(runs)], warn=pytest.fail)
+    fleet = fold(found)
+    back = overview(history.from_dict(json.loads(json.dumps(history.to_dict(fleet)))))
+    assert back == overview(fleet)
+    assert {k["user"]: k["next_step"] for k in back["keys"]} == {"told": "retire", "b": "notify"}

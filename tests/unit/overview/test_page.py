@@ -684,3 +684,74 @@ def test_a_last_use_is_dated_and_placed_only_as_far_as_the_run_knew():
     }
     assert rows["a"].text() == "2026-01-05 s3, eu-west-1"
     assert rows["b"].text() == "2026-01-05" and rows["b"].find("small") is None
+
+
+def test_a_keys_days_are_grouped_by_thousands_as_every_figure_is():
+    html = render(overview_of([run(stale("old", 1400))]))
+    assert rows_of(html, "keys-0") == [
+        "old | — | slot 1 | 1,400 | never used | never | notify owner"
+    ]
+
+
+def test_the_owner_with_the_team_under_it_and_either_alone():
+    both = stale("both", 100, owner="ana@example.com", team="payments")
+    owner = stale("owner", 90, owner="ana@example.com")
+    team = stale("team", 80, team="ops")
+    page = parse(render(overview_of([run(both, owner, team)])))
+    cells = {
+        row.find("th").text(): row.find("td", **{"class": "name"})
+        for row in page.find("table", id="keys-0").find("tbody").iter("tr")
+    }
+    shown = {
+        user: [c if isinstance(c, str) else (c.tag, c.text()) for c in cell.children]
+        for user, cell in cells.items()
+    }
+    assert shown == {
+        "both": ["ana@example.com", ("br", ""), ("small", "payments")],
+        "owner": ["ana@example.com"],
+        "team": ["ops"],
+    }
+
+
+def test_the_oldest_keys_say_how_many_of_all_the_stale_keys_they_are():
+    found = overview(fold([run(stale("a", 100), stale("b", 200), stale("c", 300))]), Options(top=2))
+    found["inputs"] = Stats(["in"], runs_found=1, runs_read=1).as_dict()
+    note = words(parse(render(found)).find("section", id="keys").find("p", **{"class": "note"}))
+    assert note.startswith("The 2 oldest of 3 stale keys. Every one is in its account's")
+
+
+def test_a_rise_of_one_key_since_the_previous_run_is_marked_up_and_a_drop_is_not():
+    earlier = DEMO_DATES[-1] - timedelta(days=7)
+    for before, now, said, marked in (
+        ([stale("a", 93)], [stale("a", 100), stale("b", 95)], "+1 (from 1)", "num up"),
+        ([stale("a", 93), stale("b", 88)], [stale("a", 100)], "−1 (from 2)", "num"),
+    ):
+        html = render(overview_of([run(*before, at=earlier), run(*now)]))
+        change = parse(html).find("td", data_field="change")
+        assert (words(change), change.attrs["class"]) == (said, marked)
+
+
+def test_the_inputs_section_lists_each_input_and_says_what_was_read():
+    found = overview_of([run(stale("a", 100))])
+    found["inputs"] = Stats(["out/daily", "s3://bucket/keyage"], 4, 2, 1, ["x: bad"]).as_dict()
+    section = parse(render(found)).find("section", id="inputs")
+    items = [c if isinstance(c, str) else words(c) for c in section.find("ul").children]
+    assert items == [
+        "out/daily",
+        "s3://bucket/keyage",
+    ]
+    assert words(section.find("p")) == (
+        "Runs found: 4; read: 2; of other policies, skipped: 1; superseded by a later run of the "
+        "same account, policy and date: 0; older than the run already counted for their account "
+        "and policy: 0; unreadable: 1; failed before writing their resources: 0."
+    )
+
+
+def test_the_policies_read_say_how_a_policy_no_longer_run_keeps_counting():
+    html = render(overview_of([run(stale("a", 100))]))
+    assert rows_of(html, "policies-table") == ["stale-keys | 2026-12-02 | 1"]
+    section = parse(html).find("section", id="policies")
+    assert words(section.find("p", **{"class": "note"})).startswith(
+        "A policy keeps its accounts' last figures until it runs again: one that no longer "
+        "runs (renamed, removed) shows here with an old date"
+    )

@@ -10,6 +10,7 @@ import pytest
 
 from c7n_keyage.names import ROOT_USER
 from c7n_keyage.overview.runs import (
+    Outcome,
     Unreadable,
     account_name_from_path,
     action_of,
@@ -319,6 +320,23 @@ def test_bad_results_are_warnings_naming_the_file(results, warning):
     assert said.startswith("x/action-retirekeys: ") and warning in said
 
 
+def test_a_bad_result_is_named_and_the_results_after_it_still_read():
+    metadata = dict(copy.deepcopy(METADATA), policy=RETIRE)
+    results = [
+        {"UserName": "alice", "outcome": "retired"},
+        {"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE000000002", "outcome": "paused"},
+        {"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE000000001", "outcome": "retired"},
+    ]
+    run, warnings = parse(
+        metadata, [user("alice", VERIFIED)], results=[("x/action-retirekeys", results)]
+    )
+    assert run.outcomes == (Outcome("alice", "AKIAEXAMPLE000000001", "retired"),)
+    assert warnings == [
+        "x/action-retirekeys: a result without UserName, AccessKeyId and outcome",
+        "x/action-retirekeys: key AKIAEXAMPLE000000002: unknown outcome 'paused'",
+    ]
+
+
 def test_strings_from_the_inputs_are_cut_and_others_are_none():
     assert text("a" * 256) == "a" * 256
     assert text("a" * 257) == "a" * 255 + "…"
@@ -464,3 +482,34 @@ def test_a_username_that_is_not_a_name_is_a_warning():
     run, warnings = parse(resources=[{"UserName": 7}, {"UserName": ""}, user("b", REPORT_ENTRY)])
     assert [k.user for k in run.keys] == ["b"]
     assert warnings == [f"{WHERE}/resources.json: a resource whose UserName is not a name"] * 2
+
+
+MISSING = object()
+RECORD = {
+    "access_key_id": "AKIAEXAMPLE000000001",
+    "retired_at": "2026-11-01T00:00:00Z",
+    "policy": "retire",
+    "status": "Inactive",
+    "used_since_retired": False,
+}
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("status", MISSING),
+        ("status", ["Inactive"]),
+        ("status", 5),
+        ("retired_at", MISSING),
+        ("retired_at", 1793491200),
+        ("retired_at", {"at": "2026-11-01"}),
+    ],
+)
+def test_a_record_whose_status_or_time_is_not_a_string_is_named_and_skipped(field, value):
+    bad = {k: v for k, v in RECORD.items() if k != field}
+    if value is not MISSING:
+        bad[field] = value
+    later = dict(RECORD, access_key_id="AKIAEXAMPLE000000002")
+    run, warnings = parse(resources=[{"UserName": "a", "c7n:retired-keys": [bad, later]}])
+    assert [r.access_key_id for r in run.retired] == ["AKIAEXAMPLE000000002"]
+    assert warnings == [f"{WHERE}/resources.json: user a: c7n:retired-keys record: bad {field}"]
