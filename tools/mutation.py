@@ -356,6 +356,19 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "codec names are case-insensitive",
     },
+    {
+        "function": "c7n_keyage.plugin.hook.xǁ_Finderǁfind_spec",
+        "after": "find_spec(name, path, None)",
+        "kind": "equivalent",
+        "why": "target is a hint for reloads, which CPython's path finders (the ones behind c7n's "
+        "modules) accept and never read",
+    },
+    {
+        "function": "c7n_keyage.plugin.hook.xǁ_Finderǁfind_spec",
+        "after": "find_spec(name, path, )",
+        "kind": "equivalent",
+        "why": "the same: its default is None",
+    },
 ]
 
 
