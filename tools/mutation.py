@@ -346,6 +346,13 @@ EXPLAINED = [
         "why": "logging tests propagate for truth: None stops a record at this logger as "
         "False does",
     },
+    {
+        "function": "c7n_keyage.overview.runs.x__plausible",
+        "after": "if (isinstance(value, str)) or True else None",
+        "kind": "equivalent",
+        "why": "parse_iso of anything but a string (a number, a list, an object from the JSON) "
+        "is None, as the guard gives",
+    },
 ]
 
 
