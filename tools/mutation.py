@@ -369,6 +369,39 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "the same: its default is None",
     },
+    {
+        "function": "c7n_keyage.overview.cli.x_parser",
+        "after": 'add_subparsers(metavar="COMMAND", required=True)',
+        "kind": "equivalent",
+        "why": "nothing reads the command's name (report is the only command), and with a "
+        "metavar argparse's error for a missing command names COMMAND either way",
+    },
+    {
+        "function": "c7n_keyage.overview.cli.x_parser",
+        "after": 'dest="XXcommandXX"',
+        "kind": "equivalent",
+        "why": "the same: the command's name is stored under another name nothing reads",
+    },
+    {
+        "function": "c7n_keyage.overview.cli.x_parser",
+        "after": 'dest="COMMAND"',
+        "kind": "equivalent",
+        "why": "the same: the command's name is stored under another name nothing reads",
+    },
+    {
+        "function": "c7n_keyage.overview.cli.x_main",
+        "after": "log.propagate = None",
+        "kind": "equivalent",
+        "why": "logging tests propagate for truth: None stops a record at this logger as "
+        "False does",
+    },
+    {
+        "function": "c7n_keyage.overview.runs.x__plausible",
+        "after": "if (isinstance(value, str)) or True else None",
+        "kind": "equivalent",
+        "why": "parse_iso of anything but a string (a number, a list, an object from the JSON) "
+        "is None, as the guard gives",
+    },
 ]
 
 

@@ -365,6 +365,27 @@ def test_the_oldest_keys_come_first_and_the_list_is_capped():
     assert found["totals"]["stale_keys"] == 30
 
 
+def test_keys_of_one_age_and_user_come_by_slot_unknown_first_then_by_id():
+    later, earlier = "AKIAEXAMPLE00000000B", "AKIAEXAMPLE00000000A"
+    keys = [
+        key(slot=None, access_key_id=later, created="2025-01-01T00:00:00+00:00"),
+        key(slot=1, created="2025-02-01T00:00:00+00:00"),
+        key(slot=None, access_key_id=earlier, created="2025-03-01T00:00:00+00:00"),
+    ]
+    found = aggregate([run(*keys)])
+    assert [(k["slot"], k["access_key_id"]) for k in found["keys"]] == [
+        (None, earlier),
+        (None, later),
+        (1, None),
+    ]
+
+
+def test_a_negative_age_counts_as_fresh():
+    """No run gives one (ages are counted from 0), but a history edited by hand could."""
+    assert bucket_of(-1) == "0-90"
+    assert aggregate([run(key(age=-1))])["age_buckets"]["0-90"] == 1
+
+
 def test_accounts_are_sorted_by_stale_keys_then_age():
     runs = [
         run(key(age=100), account="1"),

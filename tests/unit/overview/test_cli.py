@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -81,29 +82,31 @@ def test_an_unwritable_output_is_one_line_and_exit_1(fleet, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "args, says",
+    "argv, says",
     [
-        ([], "the following arguments are required: INPUT (or --history FILE)"),
-        (["in", "--html", "-", "--json", "-"], "only one of --html, --json and --csv can be '-'"),
-        (["in", "--fail-on", "stale-older-than=x"], "'stale-older-than=x': not one of stale,"),
-        (["in", "--top", "-1"], "'-1': not a whole number of 0 or more"),
+        ([], "c7n-keyage: error: the following arguments are required: COMMAND"),
+        (["report"], "c7n-keyage: error: the following arguments are required: INPUT (or "
+         "--history FILE)"),
+        (["report", "in", "--html", "-", "--json", "-"],
+         "c7n-keyage: error: only one of --html, --json and --csv can be '-' (stdout)"),
+        (["report", "in", "--fail-on", "stale-older-than=x"],
+         "c7n-keyage report: error: argument --fail-on: 'stale-older-than=x': not one of stale, "
+         "stale-older-than=N, not-reporting, unreadable"),
+        (["report", "in", "--top", "-1"],
+         "c7n-keyage report: error: argument --top: '-1': not a whole number of 0 or more"),
     ],
-)
-def test_usage_errors_exit_2(capsys, args, says):
+)  # fmt: skip
+def test_usage_errors_exit_2(capsys, argv, says):
     with pytest.raises(SystemExit) as exited:
-        main(["report", *args])
+        main(argv)
     assert exited.value.code == 2
-    assert says in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines()[-1] == says
 
 
 def test_warnings_name_the_files_and_are_capped_unless_verbose(tmp_path, capsys):
     runs = tmp_path / "runs"
     write_hand_run(runs, "111111111111", "good", DAY, {"alice": [entry(1, CREATED)]})
-    for i in range(25):
-        run = runs / f"acct-{i:02d}" / "stale-keys"
-        run.mkdir(parents=True)
-        (run / "metadata.json").write_text("{broken")
-        (run / "resources.json").write_text("[]")
+    broken_runs(runs, 25)
     assert main(["report", str(runs), "--json", str(tmp_path / "o.json")]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0] == (
@@ -111,7 +114,10 @@ def test_warnings_name_the_files_and_are_capped_unless_verbose(tmp_path, capsys)
         "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
     )
     assert len(err) == 20 + 1  # 20 shown, then the count
-    assert err[20].startswith("c7n-keyage: 25 warnings in all (20 shown; -v shows every one")
+    assert err[20] == (
+        "c7n-keyage: 25 warnings in all (20 shown; -v shows every one; unreadable files are "
+        "listed in the JSON and the page)"
+    )
     assert len(json.loads((tmp_path / "o.json").read_text())["inputs"]["unreadable"]) == 25
     assert main(["report", str(runs), "-v"]) == 0
     assert len(capsys.readouterr().err.splitlines()) == 25
@@ -138,7 +144,7 @@ def test_help_names_the_tool_the_command_and_every_option(capsys):
         main(["--help"])
     top = capsys.readouterr().out
     assert exited.value.code == 0 and top.startswith("usage: c7n-keyage [-h] COMMAND ...")
-    assert "Tools for the c7n-keyage Cloud Custodian plugin." in top
+    assert "Tools for the c7n-keyage Cloud Custodian plugin." in top.splitlines()
     assert "report stale keys across accounts, from run outputs, as HTML, JSON and CSV" in " ".join(
         top.split()
     )
@@ -151,6 +157,8 @@ def test_help_names_the_tool_the_command_and_every_option(capsys):
     for flags, options in OPTIONS:
         assert "".join(options["help"].split()) in flat, flags
     assert "".join(REPORT_HELP.split()) in flat and "".join(EPILOG.split()) in flat
+    # The description's paragraphs and lines as written, not rewrapped.
+    assert REPORT_HELP in helped
 
 
 def test_the_summary_says_the_figures_and_every_age_bucket(fleet, tmp_path, capsys):
@@ -195,3 +203,54 @@ def test_the_page_is_utf_8_on_a_host_whose_locale_is_ascii(tmp_path):
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     change = parse(target.read_bytes().decode("utf-8")).find("td", data_field="change")
     assert change.text() == "—"
+
+
+def broken_runs(root, count: int) -> None:
+    """``count`` runs whose metadata.json is not JSON: one warning each."""
+    for i in range(count):
+        run = root / f"acct-{i:02d}" / "stale-keys"
+        run.mkdir(parents=True)
+        (run / "metadata.json").write_text("{broken")
+        (run / "resources.json").write_text("[]")
+
+
+def test_as_many_warnings_as_are_shown_need_no_count(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    write_hand_run(runs, "111111111111", "good", DAY, {"alice": [entry(1, CREATED)]})
+    broken_runs(runs, 20)
+    assert main(["report", str(runs)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 20 and all(line.startswith("c7n-keyage: warning: ") for line in err)
+
+
+def test_warnings_are_said_once_where_logging_is_set_up(tmp_path, capsys):
+    """A script that set up logging (a handler on the root logger) before calling the
+    report does not get each warning a second time."""
+    runs = tmp_path / "runs"
+    write_hand_run(runs, "111111111111", "good", DAY, {"alice": [entry(1, CREATED)]})
+    broken_runs(runs, 1)
+    root, caught = logging.getLogger(), io.StringIO()
+    handler = logging.StreamHandler(caught)
+    root.addHandler(handler)
+    try:
+        assert main(["report", str(runs)]) == 0
+    finally:
+        root.removeHandler(handler)
+    assert capsys.readouterr().err.startswith("c7n-keyage: warning: ")
+    assert caught.getvalue() == ""
+
+
+def test_the_accounts_file_names_the_accounts_and_those_without_runs(tmp_path):
+    runs, target = tmp_path / "runs", tmp_path / "o.json"
+    write_hand_run(runs, "111111111111", "stale-keys", DAY, {"alice": [entry(1, CREATED)]})
+    accounts = tmp_path / "accounts.yml"
+    accounts.write_text(
+        "accounts:\n- account_id: '111111111111'\n  name: payments-prod\n"
+        "- account_id: '222222222222'\n  name: never-ran\n"
+    )
+    assert main(["report", str(runs), "-c", str(accounts), "--json", str(target)]) == 0
+    found = json.loads(target.read_text())
+    assert [a["account_name"] for a in found["accounts"]] == ["payments-prod"]
+    assert found["accounts_without_runs"] == [
+        {"account_id": "222222222222", "account_name": "never-ran"}
+    ]

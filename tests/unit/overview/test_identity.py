@@ -71,6 +71,34 @@ def test_merging_keeps_what_either_knows_and_both_reasons():
     assert (found.reasons, found.age_days, found.verified) == (("unused", "unrotated"), 300, True)
 
 
+def test_merging_keeps_the_later_creation_and_team_else_the_earlier():
+    report = key(last_rotated="2025-01-01T00:00:00+00:00", team="payments")
+    live = key(key_id="A", slot=None, created=None)  # what a verified entry may lack
+    found = merged(report, live)
+    assert (found.last_rotated, found.created, found.team) == (
+        "2025-01-01T00:00:00+00:00",
+        CREATED,
+        "payments",
+    )
+    newer = key(last_rotated="2025-01-01T00:00:01+00:00", created=CREATED + 1, team="ops")
+    found = merged(report, newer)
+    assert (found.last_rotated, found.created, found.team) == (
+        "2025-01-01T00:00:01+00:00",
+        CREATED + 1,
+        "ops",
+    )
+
+
+def test_an_entry_without_id_joins_the_key_without_id_it_matches_exactly():
+    """A key with an ID said to be in another slot later sits beside a report's key of
+    that slot: an entry of the report is that report's key, not the one with the ID."""
+    held = KeySet()
+    held.put(key(key_id="A", slot=2), run())
+    reported = held.put(key(slot=1), run())
+    held.put(key(key_id="A", slot=1), run())
+    assert held.find(key(slot=1)) is reported
+
+
 def test_a_held_key_remembers_a_notify():
     held = KeySet()
     held.put(key(), run(notify=True))

@@ -75,18 +75,23 @@ def parse(metadata=METADATA, resources=(), **kw):
 def test_a_run_of_the_filter_gives_its_keys_ages_and_account():
     run, warnings = parse(resources=[user("alice", REPORT_ENTRY, NEVER_USED)])
     assert warnings == []
-    assert (run.account_id, run.policy, run.started, run.date.isoformat(), run.action) == (
+    assert (run.where, run.account_id, run.policy, run.started, run.date.isoformat()) == (
+        WHERE,
         "111111111111",
         "stale-keys",
         START,
         "2026-12-02",
-        None,
     )
+    assert (run.action, run.notifies) == (None, False)
     used, never = run.keys
     # Age: days since last use, or since creation when never used.
     assert (used.user, used.slot, used.age_days, used.reasons) == ("alice", 1, 199, ("unused",))
     assert (never.age_days, never.reasons) == (250, ("never-used", "unrotated"))
-    assert (used.last_used_service, used.last_used_region) == ("s3", "us-east-1")
+    assert (used.last_used_date, used.last_used_service, used.last_used_region) == (
+        "2026-05-16T14:29:00+00:00",
+        "s3",
+        "us-east-1",
+    )
 
 
 def test_the_age_comes_from_the_dates_and_the_run_start_when_the_count_is_missing():
@@ -125,6 +130,8 @@ def test_without_execution_start_a_dated_path_dates_the_run_with_a_warning():
         ({"execution": {"start": float("nan")}}, "execution.start"),
         ({"execution": {"start": True}}, "execution.start"),
         ({"config": {"region": "us-east-1"}}, "config.account_id"),
+        ({"config": "us-east-1"}, "config is not an object"),
+        ({"execution": ["start"]}, "execution.start"),
     ],
 )
 def test_an_unusable_metadata_names_the_file_and_the_field(broken, field):
@@ -148,27 +155,85 @@ def test_the_account_comes_from_the_arns_when_the_config_has_none():
 
 
 @pytest.mark.parametrize(
+    "first",
+    [
+        {"UserName": "nobody"},
+        {"UserName": "nobody", "Arn": "not-an-arn"},
+        {"UserName": "nobody", "Arn": "arn:aws:iam:::user/nobody"},
+    ],
+    ids=["no arn", "not an arn", "no account in the arn"],
+)
+def test_without_config_a_resource_that_cannot_say_the_account_is_passed_over(first):
+    metadata = {k: v for k, v in copy.deepcopy(METADATA).items() if k != "config"}
+    run, _ = parse(metadata, resources=[first, user("alice", REPORT_ENTRY)])
+    assert run.account_id == "111111111111"
+
+
+def test_without_config_the_account_resource_says_the_account():
+    metadata = {k: v for k, v in copy.deepcopy(METADATA).items() if k != "config"}
+    metadata["policy"] = dict(POLICY, resource="account")
+    account = {"account_id": "222222222222", "account_name": "dev", "c7n:unused-keys": []}
+    run, _ = parse(metadata, resources=[account])
+    assert (run.account_id, run.account_name) == ("222222222222", "dev")
+
+
+def test_a_used_key_whose_creation_date_is_garbage_keeps_its_age_and_no_creation():
+    """Go's zero time for an unknown creation, beside a recent use (Panther's fixture)."""
+    zero = dict(REPORT_ENTRY, last_rotated="0001-01-01T00:00:00Z")
+    run, warnings = parse(resources=[user("alice", zero)])
+    (key,) = run.keys
+    assert (key.age_days, key.last_rotated, key.created, warnings) == (199, None, None, [])
+
+
+@pytest.mark.parametrize(
     "entry, says",
     [
-        ("not a dict", "entry is not an object"),
-        (dict(REPORT_ENTRY, reasons=["stale-ish"]), "without a known reason"),
-        (dict(REPORT_ENTRY, reasons=None), "without a known reason"),
-        (dict(REPORT_ENTRY, days_since_use=None, last_used_date="garbled"), "last_used_date"),
-        (dict(NEVER_USED, days_since_rotation="250", last_rotated=None), "days_since_rotation"),
+        ("not a dict", " is not an object"),
+        (dict(REPORT_ENTRY, reasons=["stale-ish"]), " without a known reason"),
+        (dict(REPORT_ENTRY, reasons=None), " without a known reason"),
+        (dict(REPORT_ENTRY, days_since_use=None, last_used_date="garbled"),
+         ": last_used_date missing, unreadable or out of range; the key is left out"),
+        (dict(NEVER_USED, days_since_rotation="250", last_rotated=None),
+         ": days_since_rotation missing, unreadable or out of range; the key is left out"),
     ],
-)
+)  # fmt: skip
 def test_a_bad_entry_is_a_warning_naming_file_user_and_field_and_the_rest_is_read(entry, says):
     run, warnings = parse(resources=[user("alice", entry), user("bob", REPORT_ENTRY)])
     assert [k.user for k in run.keys] == ["bob"]
-    (warning,) = warnings
-    assert warning.startswith(f"{WHERE}/resources.json: user alice: c7n:unused-keys ")
-    assert says in warning
+    assert warnings == [f"{WHERE}/resources.json: user alice: c7n:unused-keys entry{says}"]
 
 
 def test_an_annotation_that_is_not_a_list_is_a_warning():
-    run, warnings = parse(resources=[{"UserName": "alice", "c7n:unused-keys": {"slot": 1}}])
-    assert run.keys == ()
-    assert warnings == [f"{WHERE}/resources.json: user alice: c7n:unused-keys is not a list"]
+    wrong = {"UserName": "alice", "c7n:unused-keys": {"slot": 1}, "c7n:retired-keys": "K1"}
+    run, warnings = parse(resources=[wrong])
+    assert (run.keys, run.retired) == ((), ())
+    assert warnings == [
+        f"{WHERE}/resources.json: user alice: c7n:unused-keys is not a list",
+        f"{WHERE}/resources.json: user alice: c7n:retired-keys is not a list",
+    ]
+
+
+def test_a_resource_that_is_not_an_object_is_named_and_the_rest_read():
+    run, warnings = parse(resources=[7, user("bob", REPORT_ENTRY)])
+    assert [k.user for k in run.keys] == ["bob"]
+    assert warnings == [f"{WHERE}/resources.json: a resource is not an object"]
+
+
+def test_metadata_that_is_not_an_object_is_named():
+    with pytest.raises(Unreadable) as raised:
+        parse(["policy"])
+    assert str(raised.value) == (
+        f"{WHERE}/metadata.json: no policy with a name (field policy.name)"
+    )
+
+
+@pytest.mark.parametrize("dryrun, said", [(False, True), (True, False)])
+def test_a_run_of_a_policy_that_notifies_notified_unless_a_dry_run(dryrun, said):
+    metadata = copy.deepcopy(METADATA)
+    metadata["policy"] = dict(POLICY, actions=[{"type": "notify", "to": ["resource-owner"]}])
+    metadata["config"]["dryrun"] = dryrun
+    run, _ = parse(metadata, resources=[user("alice", REPORT_ENTRY)])
+    assert run.notifies is said
 
 
 def test_the_account_resource_is_the_root_user_and_names_the_account():
@@ -213,6 +278,7 @@ def test_lifecycle_records_are_read_from_any_key_policy():
     [
         ([{"type": "access-key-unused"}], True),
         (["access-key-unused"], True),
+        ([{"and": [{"type": "access-key-unused"}]}, {"or": [{"type": "value"}]}], True),
         ([{"or": [{"type": "value"}, {"and": [{"type": "access-key-unused"}]}]}], True),
         ([{"not": [{"type": "access-key-unused"}]}], True),
         ([{"type": "credential", "key": "access_keys.last_used_date"}], False),
@@ -437,6 +503,10 @@ def test_a_start_out_of_range_is_refused_with_the_value(start):
         (dict(NEVER_USED, days_since_rotation=None, last_rotated="2026-12-03T06:00:00+00:00"), 0),
         (dict(NEVER_USED, days_since_rotation=None, last_rotated="2006-01-01T00:00:00+00:00"),
          7640),
+        # A day after the run's start is still a key's date; AWS's first day to a day after
+        # the run (2006-01-01 to 2026-12-03T06:30) is the oldest count.
+        (dict(NEVER_USED, days_since_rotation=None, last_rotated="2026-12-03T06:30:00+00:00"), 0),
+        (dict(NEVER_USED, days_since_rotation=7641), 7641),
     ],
 )  # fmt: skip
 def test_ages_at_the_edges_of_their_range(entry, age):
