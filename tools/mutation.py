@@ -445,6 +445,19 @@ EXPLAINED = [
         "kind": "equivalent",
         "why": "the same: no load is ever queued behind the pool's threads",
     },
+    {
+        "function": "c7n_keyage.overview.fleet.xǁFleetǁadd",
+        "after": '(at, "XXXX")',
+        "kind": "equivalent",
+        "why": "only the default's time is read, never its name",
+    },
+    {
+        "function": "c7n_keyage.overview.fleet.xǁFleetǁ_hold",
+        "after": "run_order(run) < run_order(kept)",
+        "kind": "equivalent",
+        "why": "an equal order is the same run (one start, one directory) read twice: held "
+        "again in its own place, counted superseded either way, its figures the same",
+    },
 ]
 
 
