@@ -402,6 +402,111 @@ EXPLAINED = [
         "why": "parse_iso of anything but a string (a number, a list, an object from the JSON) "
         "is None, as the guard gives",
     },
+    {
+        "function": "c7n_keyage.overview.fleet.xǁFleetǁadd",
+        "after": "or day >= self.as_of:",
+        "kind": "equivalent",
+        "why": "the same date assigned again when a run is of the latest date: nothing changes",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x_expand",
+        "after": "17 + zlib.MAX_WBITS",
+        "kind": "equivalent",
+        "why": "32 asks zlib to detect gzip or zlib from the header, and only data starting with "
+        "gzip's magic bytes gets here: it is read as gzip either way",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x_expand",
+        "after": "cap + 2 - len(out)",
+        "kind": "equivalent",
+        "why": "expansion goes one byte further before the same refusal: the file, the message and "
+        "memory (within a byte) are the same",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x_peek",
+        "after": "lambda _: 0",
+        "kind": "equivalent",
+        "why": "the warning callback's return value is never used",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x_printable",
+        "after": 'encode("UTF-8"',
+        "kind": "equivalent",
+        "why": "codec names are case-insensitive",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x_printable",
+        "after": 'decode("UTF-8"',
+        "kind": "equivalent",
+        "why": "codec names are case-insensitive",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x_read_stores",
+        "after": "heads.sort(key=None)",
+        "kind": "equivalent",
+        "why": "heads are (start, where, store, files): a store lists each directory once, so the "
+        "whole tuple orders as its first two do and never reaches the files",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x_read_stores",
+        "after": "head[:3]",
+        "kind": "equivalent",
+        "why": "the same: (start, where) ties only across stores, which the store's index then "
+        "orders as the stable sort already did",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x__executor",
+        "after": "default=None",
+        "kind": "equivalent",
+        "why": "the default counts only with no store at all (a report from its history alone), "
+        "where None, like 0, makes no pool",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x__executor",
+        "after": "default=1",
+        "kind": "equivalent",
+        "why": "with no store there is no run to read: the pool of one thread is made and "
+        "shut down unused",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x__heads",
+        "after": "cancel_futures=None",
+        "kind": "equivalent",
+        "why": "in_order never has more reads pending than the pool has threads, so none is queued "
+        "and none can be cancelled",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x__heads",
+        "after": "cancel_futures=False",
+        "kind": "equivalent",
+        "why": "the same: no read is ever queued behind the pool's threads",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x__runs",
+        "after": "cancel_futures=None",
+        "kind": "equivalent",
+        "why": "in_order never has more loads pending than the pool has threads, so none is queued "
+        "and none can be cancelled",
+    },
+    {
+        "function": "c7n_keyage.overview.inputs.x__runs",
+        "after": "cancel_futures=False",
+        "kind": "equivalent",
+        "why": "the same: no load is ever queued behind the pool's threads",
+    },
+    {
+        "function": "c7n_keyage.overview.fleet.xǁFleetǁadd",
+        "after": '(at, "XXXX")',
+        "kind": "equivalent",
+        "why": "only the default's time is read, never its name",
+    },
+    {
+        "function": "c7n_keyage.overview.fleet.xǁFleetǁ_hold",
+        "after": "run_order(run) < run_order(kept)",
+        "kind": "equivalent",
+        "why": "an equal order is the same run (one start, one directory) read twice: held "
+        "again in its own place, counted superseded either way, its figures the same",
+    },
 ]
 
 

@@ -149,13 +149,11 @@ def expand(name: str, data: bytes, cap: int) -> bytes:
     try:
         while pending[:2] == b"\x1f\x8b":
             stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            while True:
-                out += stream.decompress(pending, cap + 1 - len(out))
-                if len(out) > cap:
-                    raise Unreadable(f"{name}: expands to more than {cap // MB:,} MB")
-                pending = stream.unconsumed_tail
-                if stream.eof or not pending:
-                    break
+            # One call per member: it stops at the member's end, at the end of the data
+            # (truncated), or one byte past the cap, whichever comes first.
+            out += stream.decompress(pending, cap + 1 - len(out))
+            if len(out) > cap:
+                raise Unreadable(f"{name}: expands to more than {cap // MB:,} MB")
             if not stream.eof:
                 raise Unreadable(f"{name}: not a readable gzip file (truncated)")
             pending = stream.unused_data

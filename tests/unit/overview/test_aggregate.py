@@ -299,6 +299,30 @@ def test_next_steps_from_what_the_runs_say():
     assert found["totals"]["retired_keys"] == 2
 
 
+def test_a_keys_row_has_every_field_the_json_documents():
+    stale = key(owner="ana@example.com", team="payments", access_key_id=ID1)
+    (row,) = aggregate([run(stale, name="prod", policy="stale-keys")])["keys"]
+    assert row == {
+        "account_id": "111111111111",
+        "account_name": "prod",
+        "user": "alice",
+        "owner": "ana@example.com",
+        "team": "payments",
+        "access_key_id": ID1,
+        "slot": 1,
+        "age_days": 200,
+        "reasons": ["unused"],
+        "last_used_date": "2026-05-01T00:00:00+00:00",
+        "last_used_service": "s3",
+        "last_used_region": "us-east-1",
+        "last_rotated": "2025-01-01T00:00:00+00:00",
+        "policy": "stale-keys",
+        "run_date": "2026-12-02",
+        "next_step": "notify",
+        "due": None,
+    }
+
+
 def test_owner_and_team_come_with_the_key():
     found = aggregate([run(key(owner="ana@example.com", team="payments"))])
     (row,) = found["keys"]
@@ -312,6 +336,7 @@ def test_each_account_lists_its_oldest_keys_up_to_the_option():
     assert [k["age_days"] for k in mine["keys"]] == [129, 128, 127, 126, 125]
     assert (mine["keys_listed"], mine["stale_keys"], found["keys_per_account"]) == (5, 30, 5)
     assert len(account(aggregate([run(*keys)], per_account=0))["keys"]) == 30
+    assert [k["age_days"] for k in account(aggregate([run(*keys)], per_account=1))["keys"]] == [129]
 
 
 def test_an_accounts_file_names_accounts_and_lists_those_with_no_run():
@@ -319,6 +344,7 @@ def test_an_accounts_file_names_accounts_and_lists_those_with_no_run():
     found = aggregate([run(key(), name="from-path")], names=names)
     assert account(found)["account_name"] == "payments-prod"
     assert found["keys"][0]["account_name"] == "payments-prod"
+    assert account(found)["keys"][0]["account_name"] == "payments-prod"
     assert found["accounts_without_runs"] == [
         {"account_id": "999999999999", "account_name": "never-ran"}
     ]
@@ -328,6 +354,7 @@ def test_an_accounts_file_names_accounts_and_lists_those_with_no_run():
 def test_policies_read_say_their_latest_run():
     runs = [run(key(), at=DAY1, policy="old"), run(key(), policy="new")]
     runs.append(run(key(), account="222222222222", policy="new"))
+    assert account(aggregate(runs))["policies"] == {"new": "2026-12-02", "old": "2026-11-25"}
     assert aggregate(runs)["policies"] == [
         {"policy": "new", "last_run": "2026-12-02", "accounts": 2},
         {"policy": "old", "last_run": "2026-11-25", "accounts": 1},
@@ -371,12 +398,14 @@ def test_keys_of_one_age_and_user_come_by_slot_unknown_first_then_by_id():
         key(slot=None, access_key_id=later, created="2025-01-01T00:00:00+00:00"),
         key(slot=1, created="2025-02-01T00:00:00+00:00"),
         key(slot=None, access_key_id=earlier, created="2025-03-01T00:00:00+00:00"),
+        key(slot=1, access_key_id="AKIAEXAMPLE00000000C", created="2025-04-01T00:00:00+00:00"),
     ]
     found = aggregate([run(*keys)])
     assert [(k["slot"], k["access_key_id"]) for k in found["keys"]] == [
         (None, earlier),
         (None, later),
         (1, None),
+        (1, "AKIAEXAMPLE00000000C"),
     ]
 
 

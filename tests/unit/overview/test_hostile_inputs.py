@@ -147,6 +147,9 @@ def test_a_folder_name_that_is_not_utf8_is_named_and_skipped(runs, tmp_path, cap
     code, overview, err = report(runs, tmp_path, capsys, "--html", str(tmp_path / "o.html"))
     assert code == 0
     only_the_good_run_counts(overview, "caf\N{REPLACEMENT CHARACTER}: a name that is not UTF-8")
+    assert overview["inputs"]["unreadable"] == [
+        f"{runs}/caf\N{REPLACEMENT CHARACTER}: a name that is not UTF-8; not read"
+    ]
     assert "caf\N{REPLACEMENT CHARACTER}" in (tmp_path / "o.html").read_text(encoding="utf-8")
 
 

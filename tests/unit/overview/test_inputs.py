@@ -8,7 +8,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from datetime import datetime, timezone
+import os
+import threading
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import boto3
 import pytest
@@ -18,13 +23,20 @@ from botocore.stub import Stubber
 from c7n_keyage.overview.inputs import (
     MB,
     InputError,
+    LocalStore,
     S3Store,
     decode,
+    in_order,
+    load_run,
+    read_inputs,
+    read_stores,
+    run_files,
     s3_client,
     split_dated,
     store_of,
 )
 from c7n_keyage.overview.runs import Unreadable
+from tests.support.hostile import MIB, gzip_bomb
 from tests.support.run_files import KEYAGE, OTHER, START, metadata, read, resources, write
 
 
@@ -75,6 +87,7 @@ def test_gzip_is_known_by_its_content_not_its_name():
         (("dev", "us-east-1", "p"), ("dev", "us-east-1"), None),
         (("p", "2026", "13", "02", "06"), ("p", "2026", "13", "02"), None),  # not a date
         (("2026", "12", "02", "06"), ("2026", "12", "02"), None),  # no policy above it
+        (("p", "2026", "12", "02", "06"), (), datetime(2026, 12, 2, 6, tzinfo=timezone.utc)),
     ],
 )  # fmt: skip
 def test_a_dated_path_is_the_hour_below_the_policy(parts, above, dated):
@@ -83,10 +96,11 @@ def test_a_dated_path_is_the_hour_below_the_policy(parts, above, dated):
 
 def test_other_policies_are_counted_and_their_resources_never_read(tmp_path):
     write(tmp_path / "old-amis", metadata(OTHER), b"this is not even read")
+    write(tmp_path / "older-amis", metadata(dict(OTHER, name="older")), b"nor this")
     write(tmp_path / "stale-keys", metadata(), resources("alice"))
     runs, stats, warnings = read(tmp_path)
     assert [r.policy for r in runs] == ["stale-keys"]
-    assert (stats.other_policy, stats.unreadable, warnings) == (1, [], [])
+    assert (stats.other_policy, stats.unreadable, warnings) == (2, [], [])
 
 
 TRUNCATED_GZIP = gzip.compress(b'{"policy": {}}')[:12]
@@ -153,6 +167,7 @@ def test_several_inputs_merge(tmp_path):
     runs, stats, _ = read(tmp_path / "a", tmp_path / "b")
     assert sorted(r.account_name for r in runs) == ["dev", "prod"]
     assert stats.inputs == [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert (stats.runs_found, stats.runs_read) == (2, 2)
 
 
 RETIRE = dict(KEYAGE, name="retire", actions=[{"type": "retire-keys"}])
@@ -336,3 +351,230 @@ def test_an_s3_client_for_the_urls_region_and_a_bad_one_named(monkeypatch):
         "s3://audit/org?region=eu-west-1", "eu-west-1", 16)  # fmt: skip
     local = store_of("out/2026-12-02")
     assert (type(local).__name__, local.label, local.threads) == ("LocalStore", "out/2026-12-02", 0)
+
+
+def test_every_member_of_a_gzip_file_is_read():
+    assert decode("x/resources.json", gzip.compress(b"[1, ") + gzip.compress(b"2]"), 10) == [1, 2]
+
+
+def test_a_file_expanding_to_the_cap_is_read_and_one_byte_more_is_not():
+    data = gzip.compress(b"[1]")
+    assert decode("x/resources.json", data, 3) == [1]
+    with pytest.raises(Unreadable) as raised:
+        decode("x/resources.json", data, 2)
+    assert str(raised.value) == "x/resources.json: expands to more than 0 MB"
+
+
+def test_a_gzip_file_whose_data_is_corrupt_is_named():
+    data = bytearray(gzip.compress(b"[1, 2, 3]" * 10))
+    data[10] = 0xFF  # the first deflate block's header: no such block type
+    with pytest.raises(Unreadable) as raised:
+        decode("x/resources.json", bytes(data), 1000)
+    assert str(raised.value) == (
+        "x/resources.json: not a readable gzip file (Error -3 while decompressing data: "
+        "invalid block type)"
+    )
+
+
+def test_a_file_too_large_for_memory_is_named(monkeypatch):
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(json, "loads", no_memory)
+    with pytest.raises(Unreadable) as raised:
+        decode("x/resources.json", b"[]", 10)
+    assert str(raised.value) == "x/resources.json: too large to read into memory"
+
+
+def without_start() -> dict:
+    found = metadata()
+    del found["execution"]["start"]
+    return found
+
+
+def test_a_run_without_a_start_is_dated_by_its_s3_path_with_a_warning(tmp_path):
+    base = tmp_path / "dev" / "us-east-1" / "stale-keys" / "2026" / "12" / "02" / "06"
+    write(base, without_start(), resources("alice"), gz=True)
+    (run,), stats, warnings = read(tmp_path)
+    assert (run.started, stats.unreadable) == (datetime(2026, 12, 2, 6, tzinfo=timezone.utc), [])
+    assert warnings == [
+        f"{base}/metadata.json: execution.start missing or not a time; the run is dated by its "
+        "S3 path"
+    ]
+
+
+def test_a_run_without_a_start_or_a_dated_path_is_named(tmp_path):
+    write(tmp_path / "stale-keys", without_start(), resources("alice"))
+    runs, stats, _ = read(tmp_path)
+    assert runs == []
+    assert stats.unreadable == [
+        f"{tmp_path}/stale-keys/metadata.json: execution.start missing or not a time"
+    ]
+
+
+@pytest.mark.parametrize(
+    "changed, says",
+    [
+        (b"{not json", "metadata.json: not valid JSON"),
+        (json.dumps({"policy": {}}).encode(), "metadata.json: no policy with a name"),
+        (json.dumps(dict(metadata(), config="dev")).encode(), "metadata.json: config is not an"),
+    ],
+)
+def test_a_metadata_file_changed_since_the_first_pass_is_named(changed, says):
+    """A runner may rewrite a run's files between the reader's two passes."""
+    files = run_files("out/stale-keys", ("stale-keys",), ["metadata.json", "resources.json"])
+    fetch = {"metadata.json": changed, "resources.json": b"[]"}.__getitem__
+    with pytest.raises(Unreadable) as raised:
+        load_run(files, fetch, pytest.fail, 1000)
+    assert str(raised.value).startswith(f"out/stale-keys/{says}")
+
+
+def test_a_dry_runs_leftover_action_file_is_not_read(tmp_path):
+    """c7n reuses a policy's output directory: a dry run after a real one leaves the real
+    run's action file beside its own files."""
+    dry = metadata(RETIRE)
+    dry["config"]["dryrun"] = True
+    write(tmp_path / "retire", dry, resources("alice"))
+    (tmp_path / "retire" / "action-retirekeys").write_text("[{")
+    (run,), _, warnings = read(tmp_path)
+    assert (run.step, run.outcomes, warnings) == (None, None, [])
+
+
+def test_a_directory_that_cannot_be_listed_is_named_and_the_rest_read(tmp_path, monkeypatch):
+    write(tmp_path / "fine", metadata(), resources("alice"))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if os.fspath(path) == str(locked):  # as a directory of another owner, mode 700
+            raise PermissionError(13, "Permission denied", str(locked))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    runs, stats, warnings = read(tmp_path)
+    assert [r.policy for r in runs] == ["stale-keys"]
+    assert stats.unreadable == [f"{locked}: Permission denied"] == warnings
+
+
+def test_a_file_that_cannot_be_opened_is_named(tmp_path):
+    write(tmp_path / "stale-keys", metadata(), [])
+    (tmp_path / "stale-keys" / "resources.json").unlink()
+    (tmp_path / "stale-keys" / "resources.json").symlink_to(tmp_path / "gone.json")
+    runs, stats, _ = read(tmp_path)
+    assert runs == []
+    assert stats.unreadable == [f"{tmp_path}/stale-keys/resources.json: No such file or directory"]
+
+
+def test_a_local_file_is_read_up_to_the_cap_and_no_further(tmp_path, monkeypatch):
+    (tmp_path / "resources.json").write_bytes(b"x" * 10)
+    store = LocalStore(str(tmp_path))
+    assert store.read(str(tmp_path), "resources.json", 10) == b"x" * 10
+    (tmp_path / "resources.json").write_bytes(b"x" * (2 * MB + 5))
+    asked, opened = [], Path.open
+
+    class Spy:
+        def __init__(self, f):
+            self.f = f
+
+        def read(self, size=-1):
+            asked.append(size)
+            return self.f.read(size)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(Path, "open", lambda path, *a, **kw: Spy(opened(path, *a, **kw)))
+    with pytest.raises(Unreadable) as raised:
+        store.read(str(tmp_path), "resources.json", 2 * MB)
+    assert str(raised.value) == f"{tmp_path}/resources.json: larger than 2 MB"
+    assert asked == [2 * MB + 1]
+
+
+def test_in_order_draws_no_more_items_than_its_threads_ahead_of_the_results():
+    drawn = []
+
+    def items():
+        for i in range(5):
+            drawn.append(i)
+            yield i
+
+    with ThreadPoolExecutor(2) as pool:
+        results = in_order(lambda i: i * 10, items(), 2, pool)
+        assert (next(results), drawn) == (0, [0, 1])
+        assert list(results) == [10, 20, 30, 40]
+
+
+class Remote:
+    """Runs in memory, listed and read as a remote store is: each read waits until as many
+    reads as the store allows are in flight, so a reader that reads fewer at once (or one
+    at a time) breaks the barrier, and one that reads more cannot pass it."""
+
+    def __init__(self, count: int, threads: int) -> None:
+        self.label, self.threads = "remote://runs", threads
+        self.barrier = threading.Barrier(threads, timeout=10)
+        # Listed by name, started in the other order.
+        self.files = {
+            f"remote://runs/p{i:02d}": {
+                "metadata.json": json.dumps(
+                    metadata(dict(KEYAGE, name=f"p{i:02d}"), start=START - timedelta(hours=i))
+                ).encode(),
+                "resources.json": json.dumps(resources(f"u{i:02d}")).encode(),
+            }
+            for i in range(count)
+        }
+
+    def listing(self, problems):
+        for where in sorted(self.files):
+            yield run_files(where, where.split("/")[3:], self.files[where])
+
+    def read(self, where: str, name: str, cap: int) -> bytes:
+        self.barrier.wait()
+        return self.files[where][name]
+
+
+def test_a_remote_stores_files_are_read_as_many_at_once_as_it_allows():
+    store = Remote(40, 40)  # more than a thread pool's default on any machine (32)
+    warnings: list[str] = []
+    runs, stats = read_stores([store], warnings.append)
+    assert [r.policy for r in runs] == [f"p{i:02d}" for i in reversed(range(40))]
+    assert (stats.runs_read, warnings) == (40, [])
+
+
+def test_an_s3_input_is_read_with_the_client_given(monkeypatch):
+    def no_other_client(*args, **kwargs):
+        raise AssertionError("a client other than the one given was made")
+
+    client, stub = stubbed_s3()
+    monkeypatch.setattr(boto3, "client", no_other_client)
+    run = "org/stale-keys"
+    stub.add_response("list_objects_v2", {"Contents": listed(f"{run}/metadata.json",
+                      f"{run}/resources.json")}, {"Bucket": "audit", "Prefix": "org/"})  # fmt: skip
+    for name in ("metadata.json", "metadata.json", "resources.json"):  # two passes
+        data = json.dumps(metadata() if name == "metadata.json" else resources("alice"))
+        params = {"Bucket": "audit", "Key": f"{run}/{name}"}
+        stub.add_response("get_object", {"Body": body(data.encode())}, params)
+    with stub:
+        runs, stats = read_inputs(["s3://audit/org"], pytest.fail, make_client=lambda u: client)
+        assert [k.user for r in runs for k in r.keys] == ["alice"]
+        stub.assert_no_pending_responses()
+    assert stats.inputs == ["s3://audit/org"]
+
+
+def test_a_gzip_file_of_several_members_is_expanded_no_further_than_its_cap():
+    """A first member just under the cap, then a bomb: the refusal comes at the cap, so
+    memory holds about the cap (one copy of it as it grows), never the bomb's next part."""
+    cap = 8 * MIB
+    data = gzip_bomb(7) + gzip_bomb(64)
+    tracemalloc.start()
+    try:
+        with pytest.raises(Unreadable) as raised:
+            decode("x/resources.json.gz", data, cap)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(raised.value) == "x/resources.json.gz: expands to more than 8 MB"
+    assert peak < 3 * cap, f"peak {peak / MIB:.0f} MiB"
