@@ -190,18 +190,20 @@ def test_a_history_is_named_in_the_json_and_on_the_page(fleet, tmp_path):
 
 def test_the_page_is_utf_8_on_a_host_whose_locale_is_ascii(tmp_path):
     """LC_ALL=C with Python's UTF-8 defaults turned off (PEP 538, 540): the locale's encoding
-    is ASCII, and the page's dash for a change not yet known is not. Run from this tree, as
-    the tests import it."""
+    is ASCII, and the page's dash for a change not yet known is not. The page written there
+    (by this tree, as the tests import it) is the page written here."""
     runs = tmp_path / "runs"
     write_hand_run(runs, "111111111111", "stale-keys", DAY, {"alice": [entry(1, CREATED)]})
+    here, there = tmp_path / "here.html", tmp_path / "there.html"
+    assert main(["report", str(runs), "--html", str(here)]) == 0
     code = "import sys; from c7n_keyage.overview.cli import main; sys.exit(main(sys.argv[1:]))"
     env = dict(os.environ, LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
     env["PYTHONPATH"] = str(REPO)
-    target = tmp_path / "o.html"
-    args = ["report", str(runs), "--html", str(target)]
+    args = ["report", str(runs), "--html", str(there)]
     done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
-    change = parse(target.read_bytes().decode("utf-8")).find("td", data_field="change")
+    assert there.read_bytes() == here.read_bytes()
+    change = parse(there.read_bytes().decode("utf-8")).find("td", data_field="change")
     assert change.text() == "—"
 
 
