@@ -37,8 +37,9 @@ Example::
 
     with LocalIAM() as local:
         ids = local.seed(DEMO_ACCOUNT)
-        subprocess.run(["custodian", "run", "-s", out, "--cache-period", "0",
-                        "policy.yml"], env=local.env(), check=True)
+        # c7n's default cache, as users run; a HOME of its own keeps runs apart.
+        subprocess.run(["custodian", "run", "-s", out, "policy.yml"],
+                       env={**local.env(), "HOME": home}, check=True)
 """
 
 from __future__ import annotations
