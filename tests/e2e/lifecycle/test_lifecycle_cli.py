@@ -26,15 +26,13 @@ import pytest
 import yaml
 
 from tests.support.lambda_runner import build, invoke, load_lambda
-from tests.support.lifecycle_e2e import backdate_record
+from tests.support.lifecycle_e2e import KEY_CALLS, PREFIX, backdate_record, key_changes
 from tests.support.localiam import KeySpec, LocalIAM, UserSpec
 from tests.support.paths import REPO
 from tests.support.stock_cli import CUSTODIAN, Run, c7n_org, custodian, environment
 
 ROOT = REPO
-PREFIX = "c7n-keyage:retired:"
 SOURCES = ["describe", "credential-report"]
-KEY_CALLS = ("TagUser", "UntagUser", "UpdateAccessKey", "DeleteAccessKey", "CreateAccessKey")
 
 
 def sample(file: str, name: str, source: str = "describe") -> dict:
@@ -85,23 +83,6 @@ def records(local: LocalIAM, account: str | None = None) -> dict[str, dict[str, 
             if mine:
                 found[user["UserName"]] = mine
     return found
-
-
-def key_changes(run: Run) -> list[tuple[str, str, str]]:
-    """``(action, user, key id)`` of every call that changed a key or a record, in order;
-    a record is named by the key ID in its tag key."""
-    changes = []
-    for call in run.operations(*KEY_CALLS):
-        key = call.params.get("AccessKeyId", "")
-        if call.action == "TagUser":
-            key = call.params["Tags.member.1.Key"].removeprefix(PREFIX)
-        elif call.action == "UntagUser":
-            key = call.params["TagKeys.member.1"].removeprefix(PREFIX)
-        status = call.params.get("Status", "")
-        changes.append(
-            (f"{call.action}{':' + status if status else ''}", call.params["UserName"], key)
-        )
-    return changes
 
 
 def outcomes(run: Run, policy: str, action: str, *parts: str) -> dict[tuple[str, str], str]:
